@@ -1,0 +1,28 @@
+"""The three roles: Helpdesk User, Manager (groups made by a migration), admin (staff)."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+HELPDESK_USER = "Helpdesk User"
+MANAGER = "Manager"
+
+
+def _groups(user) -> set[str]:
+    cache = getattr(user, "_role_groups", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._role_groups = cache
+    return cache
+
+
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (is_admin(user) or MANAGER in _groups(user)))
+
+
+def is_helpdesk_user(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated and (is_manager(user) or HELPDESK_USER in _groups(user))
+    )

@@ -1,0 +1,229 @@
+"""Invoices are legal documents: once posted they never change (DOMAIN.md rule 23).
+
+A posted invoice keeps a frozen copy of everything it prints. Only its payment
+figures, its stored PDF and its integrity hash are written after posting; `save()`
+and `delete()` refuse anything else, and on PostgreSQL a trigger does too.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from core.errors import ConflictError
+
+ZERO = Decimal("0")
+
+# Fields that may still be written on a posted invoice.
+POSTED_WRITABLE_FIELDS = frozenset(
+    {"amount_paid", "amount_due", "payment_state", "pdf", "pdf_rendered_at", "updated_at"}
+)
+
+
+class Invoice(models.Model):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    TYPE_CHOICES = [(INVOICE, "Customer Invoice"), (CREDIT_NOTE, "Credit Note")]
+
+    DRAFT = "draft"
+    POSTED = "posted"
+    CANCEL = "cancel"
+    STATE_CHOICES = [(DRAFT, "Draft"), (POSTED, "Posted"), (CANCEL, "Cancelled")]
+
+    NOT_PAID = "not_paid"
+    PARTIAL = "partial"
+    PAID = "paid"
+    REVERSED = "reversed"
+    PAYMENT_STATE_CHOICES = [
+        (NOT_PAID, "Not paid"),
+        (PARTIAL, "Partially paid"),
+        (PAID, "Paid"),
+        (REVERSED, "Reversed"),
+    ]
+
+    move_type = models.CharField("type", max_length=16, choices=TYPE_CHOICES, default=INVOICE)
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=DRAFT)
+    payment_state = models.CharField(
+        max_length=16, choices=PAYMENT_STATE_CHOICES, default=NOT_PAID
+    )
+    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    sequence_year = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    sequence_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    customer = models.ForeignKey("sales.Customer", on_delete=models.PROTECT, related_name="invoices")
+    sale_order = models.ForeignKey(
+        "sales.SaleOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    reversed_invoice = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        help_text="The invoice this credit note corrects.",
+    )
+    invoice_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    # Frozen at validation: what the invoice prints, whatever changes later.
+    seller_name = models.CharField(max_length=200, blank=True)
+    seller_address = models.TextField(blank=True)
+    seller_vat = models.CharField(max_length=32, blank=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_address = models.TextField(blank=True)
+    customer_vat = models.CharField(max_length=32, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    appendix = models.JSONField(
+        default=list, blank=True, help_text="Billed timesheet entries, frozen at validation."
+    )
+
+    amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_due = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    previous_hash = models.CharField(max_length=64, blank=True, editable=False)
+    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "invoice_date"]),
+            models.Index(fields=["customer", "state"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["move_type", "sequence_year", "sequence_number"],
+                condition=models.Q(sequence_number__isnull=False),
+                name="invoicing_invoice_number_uniq",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="draft") | models.Q(state="cancel", number__isnull=True)
+                | models.Q(state="posted", number__isnull=False),
+                name="invoicing_invoice_posted_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft {self.get_move_type_display()} ({self.pk})"
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+    @property
+    def is_posted(self) -> bool:
+        return self.state == self.POSTED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.DRAFT
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.move_type == self.CREDIT_NOTE
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.state != self.DRAFT:
+            stored_state = (
+                Invoice.objects.filter(pk=self.pk).values_list("state", flat=True).first()
+            )
+            if stored_state in (self.POSTED, self.CANCEL):
+                update_fields = kwargs.get("update_fields")
+                if update_fields is None or not set(update_fields) <= POSTED_WRITABLE_FIELDS:
+                    raise ConflictError(
+                        f"{self} is {stored_state}; a posted or cancelled invoice is never edited."
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.state != self.DRAFT or self.number:
+            raise ConflictError(f"{self} is {self.get_state_display()}; it cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    sequence = models.PositiveIntegerField(default=10)
+    sale_line = models.ForeignKey(
+        "sales.SaleOrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+    )
+    description = models.TextField()
+    quantity = models.DecimalField(max_digits=14, decimal_places=2)
+    uom = models.ForeignKey("sales.Uom", on_delete=models.PROTECT, related_name="+")
+    uom_name = models.CharField("unit", max_length=64, blank=True)
+    price_unit = models.DecimalField("unit price", max_digits=12, decimal_places=2)
+    tax_rate = models.DecimalField("tax rate (%)", max_digits=5, decimal_places=2, default=ZERO)
+    amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    # Credit note lines point at the invoice line they reverse.
+    reversed_line = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_lines"
+    )
+
+    class Meta:
+        ordering = ["invoice_id", "sequence", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.description[:40]}"
+
+    @property
+    def amount(self) -> Decimal:
+        return self.amount_untaxed
+
+
+class Payment(models.Model):
+    BANK = "bank"
+    CASH = "cash"
+    CARD = "card"
+    CHECK = "check"
+    METHOD_CHOICES = [
+        (BANK, "Bank transfer"),
+        (CASH, "Cash"),
+        (CARD, "Card"),
+        (CHECK, "Check"),
+    ]
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    date = models.DateField()
+    method = models.CharField(max_length=16, choices=METHOD_CHOICES, default=BANK)
+    reference = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="invoicing_payment_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.invoice}"

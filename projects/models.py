@@ -1,0 +1,90 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    allow_timesheets = models.BooleanField(
+        "Allow timesheets", default=True, help_text="Time can only be logged on such a project."
+    )
+    customer = models.ForeignKey(
+        "sales.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="projects"
+    )
+    # Set when the project was created for one order line ("task in a new project").
+    sale_line = models.ForeignKey(
+        "sales.SaleOrderLine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_projects",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    STAGE_CHOICES = [
+        (NEW, "New"),
+        (IN_PROGRESS, "In Progress"),
+        (DONE, "Done"),
+        (CANCELLED, "Cancelled"),
+    ]
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tasks")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    stage = models.CharField(max_length=16, choices=STAGE_CHOICES, default=NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+    )
+    customer = models.ForeignKey(
+        "sales.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    allocated_hours = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    sale_line = models.ForeignKey(
+        "sales.SaleOrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="sales order item",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "id"]
+        constraints = [
+            # One generated task per order line, even when two confirmations race.
+            models.UniqueConstraint(
+                fields=["sale_line"],
+                condition=models.Q(sale_line__isnull=False),
+                name="projects_task_one_per_sale_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

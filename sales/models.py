@@ -1,0 +1,398 @@
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, MaxValueValidator
+from django.db import models
+
+from core.numbers import round_half_up
+
+ZERO = Decimal("0")
+
+
+class UomCategory(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "unit of measure category"
+        verbose_name_plural = "unit of measure categories"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Uom(models.Model):
+    """A unit of measure.
+
+    `ratio` is read with `uom_type`: a *bigger* unit holds `ratio` reference
+    units (Days: 8 Hours), a *smaller* unit is 1/`ratio` of the reference
+    (Minutes: 60 per Hour). Conversions are done on exact fractions and
+    rounded half-up once, at the target unit's `rounding`.
+    """
+
+    REFERENCE = "reference"
+    BIGGER = "bigger"
+    SMALLER = "smaller"
+    TYPE_CHOICES = [
+        (REFERENCE, "Reference unit of its category"),
+        (BIGGER, "Bigger than the reference"),
+        (SMALLER, "Smaller than the reference"),
+    ]
+
+    name = models.CharField(max_length=64, unique=True)
+    category = models.ForeignKey(UomCategory, on_delete=models.PROTECT, related_name="uoms")
+    uom_type = models.CharField("type", max_length=16, choices=TYPE_CHOICES, default=REFERENCE)
+    ratio = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="Bigger: reference units in one of this unit (Days: 8). "
+        "Smaller: this unit in one reference unit (Minutes: 60).",
+    )
+    rounding = models.DecimalField(
+        "rounding precision",
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0.01"),
+        validators=[MinValueValidator(Decimal("0.0001"))],
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "unit of measure"
+        verbose_name_plural = "units of measure"
+        ordering = ["category__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=models.Q(uom_type="reference"),
+                name="sales_uom_one_reference_per_category",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.uom_type == self.REFERENCE and self.ratio != 1:
+            raise ValidationError({"ratio": "A reference unit has a ratio of 1."})
+
+    @property
+    def reference_per_unit(self) -> Fraction:
+        """How many reference units one of this unit is (Days: 8, Minutes: 1/60)."""
+        ratio = Fraction(self.ratio)
+        if self.uom_type == self.BIGGER:
+            return ratio
+        if self.uom_type == self.SMALLER:
+            return 1 / ratio
+        return Fraction(1)
+
+    @property
+    def factor(self) -> Decimal:
+        """Reference units per unit, as a decimal (Days 8, Hours 1, Minutes 0.016667)."""
+        return round_half_up(self.reference_per_unit, Decimal("0.000001"))
+
+    def to_reference_exact(self, qty: Decimal | Fraction | int) -> Fraction:
+        return Fraction(qty) * self.reference_per_unit
+
+    def from_reference_exact(self, qty: Decimal | Fraction | int) -> Fraction:
+        return Fraction(qty) / self.reference_per_unit
+
+    def convert(self, qty: Decimal | Fraction | int, to_uom: "Uom") -> Decimal:
+        """Convert `qty` of this unit into `to_uom`, rounded at its precision."""
+        if to_uom.category_id != self.category_id:
+            raise ValidationError(
+                f"Cannot convert {self.name} ({self.category}) into "
+                f"{to_uom.name} ({to_uom.category}): the categories differ."
+            )
+        exact = to_uom.from_reference_exact(self.to_reference_exact(qty))
+        return round_half_up(exact, to_uom.rounding)
+
+    def minutes_to_qty(self, minutes: int) -> Decimal:
+        """Whole minutes (working time) as a quantity of this unit, rounded once."""
+        exact = self.from_reference_exact(Fraction(int(minutes or 0), 60))
+        return round_half_up(exact, self.rounding)
+
+    def qty_to_hours(self, qty: Decimal) -> Decimal:
+        """A quantity of this working-time unit in hours, rounded to 0.01."""
+        return round_half_up(self.to_reference_exact(qty), Decimal("0.01"))
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    zip = models.CharField("ZIP", max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    vat = models.CharField("VAT number", max_length=32, blank=True)
+    payment_terms_days = models.PositiveIntegerField(
+        "payment terms (days)", default=30, validators=[MaxValueValidator(3650)]
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        city = " ".join(p for p in [self.zip, self.city] if p)
+        return [p for p in [self.street, city, self.country] if p]
+
+
+class Product(models.Model):
+    SERVICE = "service"
+    CONSUMABLE = "consumable"
+    TYPE_CHOICES = [(SERVICE, "Service"), (CONSUMABLE, "Consumable")]
+
+    POLICY_ORDER = "order"
+    POLICY_DELIVERY = "delivery"
+    POLICY_CHOICES = [
+        (POLICY_ORDER, "Ordered quantities"),
+        (POLICY_DELIVERY, "Delivered quantities"),
+    ]
+
+    TRACKING_NO = "no"
+    TRACKING_TASK_IN_PROJECT = "task_in_project"
+    TRACKING_TASK_NEW_PROJECT = "task_new_project"
+    TRACKING_CHOICES = [
+        (TRACKING_NO, "Don't create task"),
+        (TRACKING_TASK_IN_PROJECT, "Create a task in an existing project"),
+        (TRACKING_TASK_NEW_PROJECT, "Create a task in a new project"),
+    ]
+
+    name = models.CharField(max_length=200)
+    default_code = models.CharField("internal reference", max_length=64, blank=True)
+    type = models.CharField(max_length=16, choices=TYPE_CHOICES, default=SERVICE)
+    uom = models.ForeignKey(
+        Uom, on_delete=models.PROTECT, related_name="+", verbose_name="unit of measure"
+    )
+    list_price = models.DecimalField(
+        "sales price",
+        max_digits=12,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    tax_rate = models.DecimalField(
+        "tax rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+    )
+    invoice_policy = models.CharField(
+        "invoicing policy", max_length=16, choices=POLICY_CHOICES, default=POLICY_DELIVERY
+    )
+    service_tracking = models.CharField(
+        max_length=32, choices=TRACKING_CHOICES, default=TRACKING_TASK_IN_PROJECT
+    )
+    # Lower app pointing up by name only: the project a task is created in.
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where tasks are created with 'Create a task in an existing project'.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.type != self.SERVICE and self.service_tracking != self.TRACKING_NO:
+            errors["service_tracking"] = "Only service products can create tasks."
+        if self.service_tracking == self.TRACKING_TASK_IN_PROJECT and not self.project_id:
+            errors["project"] = "Choose the project the tasks are created in."
+        if (
+            self.uom_id
+            and self.service_tracking != self.TRACKING_NO
+            and self.uom.category.name != "Working time"
+        ):
+            errors["uom"] = "A service that creates tasks is sold in a unit of working time."
+        if errors:
+            raise ValidationError(errors)
+
+
+class SaleOrder(models.Model):
+    DRAFT = "draft"
+    SALE = "sale"
+    CANCEL = "cancel"
+    STATE_CHOICES = [(DRAFT, "Quotation"), (SALE, "Sales Order"), (CANCEL, "Cancelled")]
+
+    name = models.CharField("number", max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=DRAFT)
+    date_order = models.DateField("order date")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["customer", "state"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.state == self.SALE
+
+    # The figures below read `self.lines.all()`: prefetch lines (with order) for lists.
+    @property
+    def amount_untaxed(self) -> Decimal:
+        return sum((line.amount_untaxed for line in self.lines.all()), ZERO)
+
+    @property
+    def amount_tax(self) -> Decimal:
+        return sum((line.amount_tax for line in self.lines.all()), ZERO)
+
+    @property
+    def amount_total(self) -> Decimal:
+        return self.amount_untaxed + self.amount_tax
+
+    @property
+    def invoice_status(self) -> str:
+        """DOMAIN.md rule 17, order level."""
+        statuses = [line.invoice_status for line in self.lines.all()]
+        if InvoiceStatus.TO_INVOICE in statuses:
+            return InvoiceStatus.TO_INVOICE
+        if InvoiceStatus.UPSELLING in statuses:
+            return InvoiceStatus.UPSELLING
+        if statuses and all(s == InvoiceStatus.INVOICED for s in statuses):
+            return InvoiceStatus.INVOICED
+        return InvoiceStatus.NO
+
+    def get_invoice_status_display(self) -> str:
+        return InvoiceStatus(self.invoice_status).label
+
+
+class InvoiceStatus(models.TextChoices):
+    NO = "no", "Nothing to invoice"
+    TO_INVOICE = "to_invoice", "To invoice"
+    UPSELLING = "upselling", "Upselling"
+    INVOICED = "invoiced", "Fully invoiced"
+
+
+class SaleOrderLine(models.Model):
+    """A line of a sale order.
+
+    `delivered_minutes` / `qty_delivered` are kept by the timesheet rollup and
+    `qty_invoiced` by the invoicing services, each recomputed from source rows
+    under a lock on this line. The rest is derived (DOMAIN.md rules 16-18).
+    """
+
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="lines")
+    sequence = models.PositiveIntegerField(default=10)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    description = models.TextField()
+    quantity = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+    uom = models.ForeignKey(
+        Uom, on_delete=models.PROTECT, related_name="+", verbose_name="unit of measure"
+    )
+    price_unit = models.DecimalField(
+        "unit price", max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+    tax_rate = models.DecimalField(
+        "tax rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+    )
+    invoice_policy = models.CharField(
+        max_length=16, choices=Product.POLICY_CHOICES, default=Product.POLICY_DELIVERY
+    )
+    delivered_minutes = models.BigIntegerField(default=0, editable=False)
+    qty_delivered = models.DecimalField(
+        "delivered", max_digits=14, decimal_places=2, default=ZERO, editable=False
+    )
+    qty_invoiced = models.DecimalField(
+        "invoiced", max_digits=14, decimal_places=2, default=ZERO, editable=False
+    )
+
+    class Meta:
+        ordering = ["order_id", "sequence", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order.name} - {self.first_description_line}"
+
+    @property
+    def first_description_line(self) -> str:
+        lines = (self.description or "").strip().splitlines()
+        return lines[0].strip() if lines else self.product.name
+
+    @property
+    def is_prepaid(self) -> bool:
+        return self.invoice_policy == Product.POLICY_ORDER
+
+    @property
+    def qty_to_invoice(self) -> Decimal:
+        if self.order.state != SaleOrder.SALE:
+            return ZERO
+        base = self.quantity if self.is_prepaid else self.qty_delivered
+        return base - self.qty_invoiced
+
+    @property
+    def invoice_status(self) -> str:
+        if self.order.state != SaleOrder.SALE:
+            return InvoiceStatus.NO
+        if self.qty_to_invoice != 0:
+            return InvoiceStatus.TO_INVOICE
+        if self.is_prepaid and self.qty_delivered > self.quantity:
+            return InvoiceStatus.UPSELLING
+        if self.qty_invoiced >= self.quantity:
+            return InvoiceStatus.INVOICED
+        return InvoiceStatus.NO
+
+    def get_invoice_status_display(self) -> str:
+        return InvoiceStatus(self.invoice_status).label
+
+    @property
+    def remaining_hours(self) -> Decimal | None:
+        """Ordered minus delivered, in hours (prepaid lines only); may be negative."""
+        if not self.is_prepaid:
+            return None
+        ordered_minutes = self.uom.to_reference_exact(self.quantity) * 60
+        return round_half_up((ordered_minutes - self.delivered_minutes) / 60, Decimal("0.01"))
+
+    @property
+    def remaining_minutes(self) -> int | None:
+        if not self.is_prepaid:
+            return None
+        ordered_minutes = self.uom.to_reference_exact(self.quantity) * 60
+        return int(round_half_up(ordered_minutes - self.delivered_minutes, Decimal(1)))
+
+    @property
+    def amount_untaxed(self) -> Decimal:
+        return round_half_up(self.quantity * self.price_unit)
+
+    @property
+    def amount_tax(self) -> Decimal:
+        return round_half_up(self.amount_untaxed * self.tax_rate / 100)
+
+    @property
+    def amount_total(self) -> Decimal:
+        return self.amount_untaxed + self.amount_tax

@@ -1,0 +1,147 @@
+"""factory_boy factories for the whole suite.
+
+Model factories write rows directly; for anything that moves hours or money,
+tests call the services (e.g. `timesheet_log`, `order_confirm`) so the rollup runs.
+"""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from core import roles
+from helpdesk.models import HelpdeskTeam, Ticket
+from projects.models import Project, Task
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
+
+
+def uom(name: str) -> Uom:
+    """Hours, Days, Minutes and Units come from a data migration."""
+    return Uom.objects.get(name=name)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pass")
+
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.groups.add(Group.objects.get(name=extracted))
+        if create:
+            obj.save()
+
+
+class StaffUserFactory(UserFactory):
+    """A Helpdesk User."""
+
+    role = roles.HELPDESK_USER
+
+
+class ManagerFactory(UserFactory):
+    role = roles.MANAGER
+
+
+class AdminFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    email = factory.LazyAttribute(lambda c: f"billing{c.name.split()[-1]}@customer.example")
+    street = "12 Client Road"
+    city = "Ghent"
+    zip = "9000"
+    country = "Belgium"
+    vat = factory.Sequence(lambda n: f"BE0{n:09d}")
+    payment_terms_days = 30
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Helpdesk project {n}")
+    allow_timesheets = True
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """The seed's recommended set-up: Delivered quantities, task in the helpdesk project, Hours."""
+
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Support hours {n}")
+    type = Product.SERVICE
+    uom = factory.LazyFunction(lambda: uom("Hours"))
+    list_price = Decimal("100.00")
+    tax_rate = Decimal("21.00")
+    invoice_policy = Product.POLICY_DELIVERY
+    service_tracking = Product.TRACKING_TASK_IN_PROJECT
+    project = factory.SubFactory(ProjectFactory)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HelpdeskTeam
+
+    name = factory.Sequence(lambda n: f"Support team {n}")
+    use_timesheets = True
+    project = factory.SubFactory(ProjectFactory)
+
+
+class SaleOrderFactory(factory.django.DjangoModelFactory):
+    """A quotation (draft); confirm it with sales.services.order_confirm."""
+
+    class Meta:
+        model = SaleOrder
+
+    name = factory.Sequence(lambda n: f"TST{n:05d}")
+    customer = factory.SubFactory(CustomerFactory)
+    date_order = factory.LazyFunction(datetime.date.today)
+
+
+class SaleOrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SaleOrderLine
+
+    order = factory.SubFactory(SaleOrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    description = factory.LazyAttribute(lambda line: line.product.name)
+    quantity = Decimal("10")
+    uom = factory.LazyAttribute(lambda line: line.product.uom)
+    price_unit = factory.LazyAttribute(lambda line: line.product.list_price)
+    tax_rate = factory.LazyAttribute(lambda line: line.product.tax_rate)
+    invoice_policy = factory.LazyAttribute(lambda line: line.product.invoice_policy)
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Task {n}")
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ticket
+
+    team = factory.SubFactory(TeamFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    subject = factory.Sequence(lambda n: f"Printer {n} is on fire")
+    description = "It smokes."

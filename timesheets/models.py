@@ -1,0 +1,104 @@
+from django.conf import settings
+from django.db import models
+
+from core.numbers import format_minutes
+
+MAX_MINUTES_PER_DAY = 24 * 60
+
+
+class TimesheetEntry(models.Model):
+    """Time spent, in whole minutes: one record, shown on its ticket, task and Timesheets.
+
+    `sale_line` is always the line of `task` (or empty: non-billable), kept by the
+    timesheet services. `invoice_line` is the live invoice line billing this entry;
+    the invoicing services set it and clear it when that invoice is cancelled or
+    credited, so a non-empty value means the entry is locked (DOMAIN.md rule 21).
+    """
+
+    date = models.DateField(db_index=True)
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="timesheet_entries"
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, related_name="timesheet_entries"
+    )
+    task = models.ForeignKey(
+        "projects.Task",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="timesheet_entries",
+    )
+    ticket = models.ForeignKey(
+        "helpdesk.Ticket",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="timesheet_entries",
+    )
+    description = models.TextField(blank=True)
+    minutes = models.PositiveIntegerField()
+    sale_line = models.ForeignKey(
+        "sales.SaleOrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="timesheet_entries",
+        editable=False,
+    )
+    invoice_line = models.ForeignKey(
+        "invoicing.InvoiceLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="timesheets",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = "timesheet entry"
+        verbose_name_plural = "timesheet entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gt=0) & models.Q(minutes__lte=MAX_MINUTES_PER_DAY),
+                name="timesheets_entry_minutes_0_to_24h",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["employee", "date"]),
+            models.Index(fields=["sale_line", "invoice_line", "date"]),
+            models.Index(fields=["ticket", "date"]),
+            models.Index(fields=["task", "date"]),
+            models.Index(fields=["project", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.employee} {self.duration_display}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember the line as loaded, so the rollup can recompute the old line after a move.
+        instance._loaded_sale_line_id = instance.__dict__.get("sale_line_id")
+        return instance
+
+    @property
+    def duration_display(self) -> str:
+        return format_minutes(self.minutes)
+
+    @property
+    def hours(self):
+        from decimal import Decimal
+
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.invoice_line_id is not None
+
+    @property
+    def is_billable(self) -> bool:
+        return self.sale_line_id is not None

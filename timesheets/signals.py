@@ -1,0 +1,1 @@
+"""Receivers only: each calls one service."""
