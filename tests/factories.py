@@ -36,20 +36,29 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(obj, create, extracted, **kwargs):
-        if create and extracted:
-            obj.groups.add(Group.objects.get(name=extracted))
-        if create:
-            obj.save()
+        """`UserFactory(role="Manager")` puts the user in that group."""
+        _join(obj, create, extracted)
+
+
+def _join(user, create: bool, group_name: str | None) -> None:
+    if create and group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    if create:
+        user.save()
 
 
 class StaffUserFactory(UserFactory):
     """A Helpdesk User."""
 
-    role = roles.HELPDESK_USER
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        _join(obj, create, extracted or roles.HELPDESK_USER)
 
 
 class ManagerFactory(UserFactory):
-    role = roles.MANAGER
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        _join(obj, create, extracted or roles.MANAGER)
 
 
 class AdminFactory(UserFactory):

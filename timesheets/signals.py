@@ -1,1 +1,32 @@
 """Receivers only: each calls one service."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from helpdesk import events as helpdesk_events
+from projects import events as project_events
+from timesheets import services
+from timesheets.models import TimesheetEntry
+
+
+@receiver(post_save, sender=TimesheetEntry, dispatch_uid="timesheets_rollup_on_save")
+def rollup_on_save(sender, instance: TimesheetEntry, **kwargs):
+    old_line_id = getattr(instance, "_loaded_sale_line_id", None)
+    services.rollup_delivered(line_ids={old_line_id, instance.sale_line_id})
+    instance._loaded_sale_line_id = instance.sale_line_id
+
+
+@receiver(post_delete, sender=TimesheetEntry, dispatch_uid="timesheets_rollup_on_delete")
+def rollup_on_delete(sender, instance: TimesheetEntry, **kwargs):
+    old_line_id = getattr(instance, "_loaded_sale_line_id", None)
+    services.rollup_delivered(line_ids={old_line_id, instance.sale_line_id})
+
+
+@receiver(helpdesk_events.ticket_task_changed, dispatch_uid="timesheets_follow_ticket")
+def follow_ticket_task(sender, ticket, old_task, **kwargs):
+    services.entries_follow_ticket(ticket=ticket)
+
+
+@receiver(project_events.task_sale_line_changed, dispatch_uid="timesheets_follow_task")
+def follow_task_sale_line(sender, task, old_sale_line_id, **kwargs):
+    services.entries_follow_task(task=task, old_sale_line_id=old_sale_line_id)

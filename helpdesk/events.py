@@ -1,0 +1,6 @@
+"""Signals helpdesk sends for upper apps (timesheets)."""
+
+from django.dispatch import Signal
+
+# ticket=<Ticket>, old_task=<Task | None>: the ticket now points at another task (rule 13).
+ticket_task_changed = Signal()

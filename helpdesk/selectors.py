@@ -1,0 +1,120 @@
+"""Reads for helpdesk pages and services."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from core import roles
+from helpdesk.models import HelpdeskTeam, Ticket
+from projects.models import Task
+from sales.models import Customer
+
+
+def tasks_for_ticket(*, team: HelpdeskTeam | None, customer: Customer | None) -> QuerySet[Task]:
+    """Tasks a ticket may link to (DOMAIN.md rule 9).
+
+    A task of the team's project whose order belongs to the ticket's customer; a task
+    with no order line (non-billable) when it has no customer or the same one.
+    """
+    if team is None or team.project_id is None or customer is None:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(project_id=team.project_id)
+        .filter(
+            Q(sale_line__order__customer=customer)
+            | Q(sale_line__isnull=True, customer__isnull=True)
+            | Q(sale_line__isnull=True, customer=customer)
+        )
+        .select_related("sale_line__order", "sale_line__uom")
+        .order_by("-id")
+    )
+
+
+def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """Monday and Sunday of `day`'s week."""
+    monday = day - datetime.timedelta(days=day.weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def teams_overview(*, today: datetime.date) -> QuerySet[HelpdeskTeam]:
+    """Teams with `open_count` (New / In Progress tickets) and `week_minutes` (time
+    logged on their tickets this week, Monday to Sunday), in one query."""
+    monday, sunday = week_bounds(today)
+    week_minutes = (
+        Ticket.objects.filter(team=OuterRef("pk"), timesheet_entries__date__range=(monday, sunday))
+        .order_by()
+        .values("team")
+        .annotate(total=Sum("timesheet_entries__minutes"))
+        .values("total")
+    )
+    return (
+        HelpdeskTeam.objects.select_related("project")
+        .annotate(
+            open_count=Count("tickets", filter=Q(tickets__stage__in=Ticket.OPEN_STAGES)),
+            week_minutes=Coalesce(Subquery(week_minutes, output_field=IntegerField()), 0),
+        )
+        .order_by("name")
+    )
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    team: int | None = None
+    stage: str = ""
+    customer: int | None = None
+    assignee: int | None = None  # 0: unassigned
+    search: str = ""
+
+
+def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
+    """Tickets for the list page, everything a row shows selected in the same query."""
+    qs = Ticket.objects.select_related("team", "customer", "assignee", "task")
+    if filters.team:
+        qs = qs.filter(team_id=filters.team)
+    if filters.stage == "open":
+        qs = qs.filter(stage__in=Ticket.OPEN_STAGES)
+    elif filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.customer:
+        qs = qs.filter(customer_id=filters.customer)
+    if filters.assignee == 0:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee:
+        qs = qs.filter(assignee_id=filters.assignee)
+    if filters.search:
+        term = filters.search.strip()
+        match = Q(subject__icontains=term) | Q(customer__name__icontains=term)
+        if term.lstrip("#").isdigit():
+            match |= Q(pk=int(term.lstrip("#")))
+        qs = qs.filter(match)
+    return qs.order_by("-id")
+
+
+def ticket_detail(*, pk: int) -> Ticket:
+    """A ticket with its team, customer, assignee and its task's order line (remaining hours)."""
+    return Ticket.objects.select_related(
+        "team__project",
+        "customer",
+        "assignee",
+        "task__project",
+        "task__sale_line__order",
+        "task__sale_line__uom",
+    ).get(pk=pk)
+
+
+def helpdesk_staff() -> QuerySet:
+    """Users who may be assigned a ticket: Helpdesk Users, Managers and admins."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups__name__in=[roles.HELPDESK_USER, roles.MANAGER])
+            | Q(is_staff=True)
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

@@ -1,0 +1,8 @@
+"""Signals sales sends so that upper apps (projects) can react without sales importing them."""
+
+from django.dispatch import Signal
+
+# order=<SaleOrder>: the quotation was just confirmed (inside the confirming transaction).
+order_confirmed = Signal()
+# line=<SaleOrderLine>, created=<bool>: a line was added or its quantity/description changed.
+sale_line_saved = Signal()

@@ -1,0 +1,109 @@
+"""Forms of the Sales pages: they parse input; the services decide what is allowed."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from sales.models import Customer, InvoiceStatus, Product, SaleOrder
+from sales.selectors import products_for_sale
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *SaleOrder.STATE_CHOICES]
+    )
+    invoice_status = forms.ChoiceField(
+        label="Invoice status",
+        required=False,
+        choices=[("", "Any invoice status"), *InvoiceStatus.choices],
+    )
+    customer = forms.ModelChoiceField(
+        label="Customer", required=False, queryset=Customer.objects.all(), empty_label="Any customer"
+    )
+
+
+class OrderForm(forms.Form):
+    customer = forms.ModelChoiceField(label="Customer", queryset=Customer.objects.all())
+    date_order = forms.DateField(label="Order date", widget=DATE_INPUT)
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OrderLineForm(forms.Form):
+    """A new line: empty description, unit price and tax take the product's."""
+
+    product = forms.ModelChoiceField(label="Product", queryset=Product.objects.none())
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 1})
+    )
+    quantity = forms.DecimalField(
+        label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
+    )
+    price_unit = forms.DecimalField(
+        label="Unit price", required=False, max_digits=12, decimal_places=2, min_value=0
+    )
+    tax_rate = forms.DecimalField(
+        label="Tax (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products_for_sale()
+
+
+class OrderLineEditForm(forms.Form):
+    description = forms.CharField(
+        label="Description", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    quantity = forms.DecimalField(
+        label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
+    )
+    price_unit = forms.DecimalField(
+        label="Unit price", max_digits=12, decimal_places=2, min_value=0
+    )
+    tax_rate = forms.DecimalField(
+        label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+
+
+class InvoicePeriodForm(forms.Form):
+    """Create Invoice: everything, everything up to a date, or one period."""
+
+    up_to = forms.DateField(label="Up to", required=False, widget=DATE_INPUT)
+    period_start = forms.DateField(label="Period from", required=False, widget=DATE_INPUT)
+    period_end = forms.DateField(label="Period to", required=False, widget=DATE_INPUT)
+
+    def clean(self):
+        data = super().clean()
+        start, end, up_to = data.get("period_start"), data.get("period_end"), data.get("up_to")
+        if up_to and (start or end):
+            raise ValidationError("Give either an “up to” date or a period, not both.")
+        if bool(start) != bool(end):
+            raise ValidationError("A period needs both its first and its last day.")
+        if start and end and start > end:
+            raise ValidationError("The period ends before it starts.")
+        return data
+
+
+class BillingRunForm(forms.Form):
+    up_to = forms.DateField(label="Invoice all orders up to", widget=DATE_INPUT)
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "street", "zip", "city", "country", "vat", "payment_terms_days"]

@@ -1,0 +1,201 @@
+"""Writes on quotations and sale orders. Each function is one transaction."""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ConflictError
+from core.sequences import sequence_next
+from sales import events
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from sales.selectors import effective_uom
+
+MAX_QTY = Decimal("9999999999.99")
+
+
+def _decimal(value: Any, field: str, *, minimum: Decimal = Decimal("0")) -> Decimal:
+    try:
+        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: f"“{value}” is not a number."}) from None
+    if not result.is_finite():
+        raise ValidationError({field: f"“{value}” is not a number."})
+    if result < minimum:
+        raise ValidationError({field: f"Must be at least {minimum}."})
+    if result > MAX_QTY:
+        raise ValidationError({field: "This number is too large."})
+    if result != result.quantize(Decimal("0.01")):
+        raise ValidationError({field: "Use at most 2 decimal places."})
+    return result
+
+
+def _lock_order(order: SaleOrder) -> SaleOrder:
+    return SaleOrder.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_create(
+    *,
+    customer: Customer,
+    lines: Iterable[dict] = (),
+    date_order: datetime.date | None = None,
+    note: str = "",
+    actor=None,
+) -> SaleOrder:
+    """A new quotation, numbered SO00001… from a gapless sequence."""
+    if customer is None:
+        raise ValidationError({"customer": "Choose a customer."})
+    number = sequence_next(code="SO")
+    order = SaleOrder(
+        name=f"SO{number:05d}",
+        customer=customer,
+        date_order=date_order or timezone.localdate(),
+        note=note or "",
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    order.full_clean()
+    order.save()
+    for data in lines:
+        order_line_add(order=order, **data)
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *,
+    order: SaleOrder,
+    customer: Customer | None = None,
+    date_order: datetime.date | None = None,
+    note: str | None = None,
+) -> SaleOrder:
+    order = _lock_order(order)
+    if customer is not None and customer.pk != order.customer_id:
+        if order.state != SaleOrder.DRAFT:
+            raise ConflictError("The customer of a confirmed order cannot change.")
+        order.customer = customer
+    if date_order is not None:
+        order.date_order = date_order
+    if note is not None:
+        order.note = note
+    order.full_clean()
+    order.save()
+    return order
+
+
+@transaction.atomic
+def order_line_add(
+    *,
+    order: SaleOrder,
+    product: Product,
+    quantity: Any,
+    description: str | None = None,
+    price_unit: Any = None,
+    tax_rate: Any = None,
+) -> SaleOrderLine:
+    """Add a line; on a confirmed order its task is created at once (DOMAIN.md rule 7)."""
+    order = _lock_order(order)
+    if order.state == SaleOrder.CANCEL:
+        raise ConflictError(f"{order.name} is cancelled; no line can be added.")
+    if product is None:
+        raise ValidationError({"product": "Choose a product."})
+    if not product.active:
+        raise ValidationError({"product": f"{product} is archived."})
+    last = order.lines.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    line = SaleOrderLine(
+        order=order,
+        sequence=last + 10,
+        product=product,
+        description=(description or "").strip() or product.name,
+        quantity=_decimal(quantity, "quantity"),
+        uom=effective_uom(product),
+        price_unit=_decimal(
+            product.list_price if price_unit in (None, "") else price_unit, "price_unit"
+        ),
+        tax_rate=_decimal(product.tax_rate if tax_rate in (None, "") else tax_rate, "tax_rate"),
+        invoice_policy=product.invoice_policy,
+    )
+    if line.tax_rate > 100:
+        raise ValidationError({"tax_rate": "A tax rate is at most 100%."})
+    line.full_clean()
+    line.save()
+    events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=True)
+    return line
+
+
+@transaction.atomic
+def order_line_update(
+    *,
+    line: SaleOrderLine,
+    quantity: Any = None,
+    description: str | None = None,
+    price_unit: Any = None,
+    tax_rate: Any = None,
+) -> SaleOrderLine:
+    """Edit a line; a new ordered quantity updates the task's allocated hours."""
+    order = _lock_order(line.order)
+    line = SaleOrderLine.objects.select_for_update().select_related("uom").get(pk=line.pk)
+    line.order = order
+    if order.state == SaleOrder.CANCEL:
+        raise ConflictError(f"{order.name} is cancelled; its lines cannot change.")
+    if quantity not in (None, ""):
+        line.quantity = _decimal(quantity, "quantity")
+    if description is not None:
+        if not description.strip():
+            raise ValidationError({"description": "A line needs a description."})
+        line.description = description.strip()
+    if price_unit not in (None, ""):
+        line.price_unit = _decimal(price_unit, "price_unit")
+    if tax_rate not in (None, ""):
+        line.tax_rate = _decimal(tax_rate, "tax_rate")
+        if line.tax_rate > 100:
+            raise ValidationError({"tax_rate": "A tax rate is at most 100%."})
+    line.full_clean()
+    line.save()
+    events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=False)
+    return line
+
+
+@transaction.atomic
+def order_line_delete(*, line: SaleOrderLine) -> None:
+    """Only a quotation's lines are deleted; a confirmed line keeps its history."""
+    order = _lock_order(line.order)
+    if order.state != SaleOrder.DRAFT:
+        raise ConflictError(
+            f"{order.name} is confirmed: set the line's quantity to 0 instead of deleting it."
+        )
+    SaleOrderLine.objects.filter(pk=line.pk).delete()
+
+
+@transaction.atomic
+def order_confirm(*, order: SaleOrder, actor=None) -> SaleOrder:
+    """Quotation -> sale order. The row lock makes a second, concurrent Confirm fail cleanly."""
+    order = _lock_order(order)
+    if order.state != SaleOrder.DRAFT:
+        raise ConflictError(f"{order.name} is already {order.get_state_display().lower()}.")
+    if not order.lines.exists():
+        raise ValidationError("Add at least one line before confirming.")
+    order.state = SaleOrder.SALE
+    order.confirmed_at = timezone.now()
+    order.save(update_fields=["state", "confirmed_at"])
+    events.order_confirmed.send(sender=SaleOrder, order=order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: SaleOrder, actor=None) -> SaleOrder:
+    """Cancel: tasks stay (rule 8), lines have nothing to invoice. Invoiced orders are refused."""
+    order = _lock_order(order)
+    if order.state == SaleOrder.CANCEL:
+        raise ConflictError(f"{order.name} is already cancelled.")
+    if order.lines.exclude(qty_invoiced=0).exists():
+        raise ConflictError(
+            f"{order.name} has invoices: cancel the drafts or credit the posted invoices first."
+        )
+    order.state = SaleOrder.CANCEL
+    order.save(update_fields=["state"])
+    return order

@@ -1,0 +1,323 @@
+"""Sales pages: quotations and orders, their lines inline (htmx), invoicing an order.
+
+Managers only. Every write is a POST that calls a service; a service's
+ValidationError / ConflictError becomes a form error or a message, never a 500.
+"""
+
+import functools
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core import roles
+from core.models import AppSettings
+from invoicing import services as invoicing_services
+from sales import selectors, services
+from sales.forms import (
+    BillingRunForm,
+    InvoicePeriodForm,
+    OrderFilterForm,
+    OrderForm,
+    OrderLineEditForm,
+    OrderLineForm,
+    add_service_error,
+)
+from sales.models import SaleOrder, SaleOrderLine
+
+PAGE_SIZE = 25
+
+
+def manager_required(view):
+    """Log in first; then only managers (and admins): others get the 403 page."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not roles.is_manager(request.user):
+            raise PermissionDenied("Sales and invoicing are for managers.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def error_messages(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+def flash_error(request: HttpRequest, error: ValidationError) -> None:
+    for text in error_messages(error):
+        messages.error(request, text)
+
+
+def paginate(request: HttpRequest, queryset, size: int = PAGE_SIZE):
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+# --- Orders -----------------------------------------------------------------------------
+
+
+@require_GET
+@manager_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    orders = selectors.order_list(
+        state=filters.get("state", ""),
+        invoice_status=filters.get("invoice_status", ""),
+        customer=filters.get("customer"),
+        search=filters.get("q", ""),
+    )
+    page, query = paginate(request, orders)
+    return render(
+        request,
+        "sales/order_list.html",
+        {"filter_form": form, "page": page, "orders": page.object_list, "query": query},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def order_create(request: HttpRequest) -> HttpResponse:
+    form = OrderForm(request.POST or None, initial={"date_order": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_create(
+                customer=form.cleaned_data["customer"],
+                date_order=form.cleaned_data["date_order"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Quotation {order.name} created: add its lines.")
+            return redirect("sales:order_detail", pk=order.pk)
+    return render(request, "sales/order_create.html", {"form": form})
+
+
+def _detail_context(order: SaleOrder, **extra) -> dict:
+    features = AppSettings.load()
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "invoices": list(order.invoices.all()),
+        "features": features,
+        "line_form": OrderLineForm(prefix="new"),
+        "edit_line_id": None,
+        "edit_form": None,
+        "invoice_form": InvoicePeriodForm(),
+        "can_edit_lines": order.state != SaleOrder.CANCEL,
+        "can_delete_lines": order.state == SaleOrder.DRAFT,
+        "has_prepaid": any(line.is_prepaid for line in order.lines.all()),
+    }
+    context.update(extra)
+    return context
+
+
+def _edit_form_for(line: SaleOrderLine) -> OrderLineEditForm:
+    return OrderLineEditForm(
+        prefix=f"line{line.pk}",
+        initial={
+            "description": line.description,
+            "quantity": line.quantity,
+            "price_unit": line.price_unit,
+            "tax_rate": line.tax_rate,
+        },
+    )
+
+
+def _render_detail(request: HttpRequest, order_pk: int, *, status: int = 200, **extra):
+    """The order page, or only its lines section for an htmx request."""
+    order = selectors.order_detail(pk=order_pk)
+    context = _detail_context(order, **extra)
+    edit_id = context["edit_line_id"]
+    if edit_id and context["edit_form"] is None:
+        line = next((line for line in context["lines"] if line.pk == edit_id), None)
+        if line is None:
+            context["edit_line_id"] = None
+        else:
+            context["edit_form"] = _edit_form_for(line)
+    if request.htmx:
+        # htmx swaps only 2xx answers: form errors come back as 200 with the errors shown.
+        return render(request, "sales/partials/order_lines.html", context)
+    return render(request, "sales/order_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        return _order_update(request, pk)
+    edit = request.GET.get("edit", "")
+    return _render_detail(request, pk, edit_line_id=int(edit) if edit.isdigit() else None)
+
+
+def _order_update(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(SaleOrder, pk=pk)
+    form = OrderForm(request.POST)
+    if form.is_valid():
+        try:
+            services.order_update(
+                order=order,
+                customer=form.cleaned_data["customer"],
+                date_order=form.cleaned_data["date_order"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{order.name} saved.")
+            return redirect("sales:order_detail", pk=pk)
+    return _render_detail(request, pk, status=400, header_form=form)
+
+
+@require_GET
+@manager_required
+def order_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lines section alone (htmx), optionally with one line in edit mode."""
+    edit = request.GET.get("edit", "")
+    return _render_detail(request, pk, edit_line_id=int(edit) if edit.isdigit() else None)
+
+
+def _after_line_write(request: HttpRequest, order_pk: int, text: str) -> HttpResponse:
+    messages.success(request, text)
+    if request.htmx:
+        return _render_detail(request, order_pk)
+    return redirect(reverse("sales:order_detail", args=[order_pk]) + "#order-lines")
+
+
+@require_POST
+@manager_required
+def order_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(SaleOrder, pk=pk)
+    form = OrderLineForm(request.POST, prefix="new")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            line = services.order_line_add(
+                order=order,
+                product=data["product"],
+                quantity=data["quantity"],
+                description=data["description"] or None,
+                price_unit=data["price_unit"],
+                tax_rate=data["tax_rate"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return _after_line_write(request, pk, f"Line “{line.first_description_line}” added.")
+    return _render_detail(request, pk, status=400, line_form=form)
+
+
+@require_POST
+@manager_required
+def order_line_update(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(SaleOrderLine.objects.select_related("order"), pk=pk)
+    form = OrderLineEditForm(request.POST, prefix=f"line{line.pk}")
+    if form.is_valid():
+        try:
+            services.order_line_update(line=line, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return _after_line_write(request, line.order_id, "Line saved.")
+    return _render_detail(
+        request, line.order_id, status=400, edit_line_id=line.pk, edit_form=form
+    )
+
+
+@require_POST
+@manager_required
+def order_line_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(SaleOrderLine.objects.select_related("order"), pk=pk)
+    try:
+        services.order_line_delete(line=line)
+    except ValidationError as error:
+        flash_error(request, error)
+        if request.htmx:
+            return _render_detail(request, line.order_id)
+        return redirect("sales:order_detail", pk=line.order_id)
+    return _after_line_write(request, line.order_id, "Line deleted.")
+
+
+def _order_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    order = get_object_or_404(SaleOrder, pk=pk)
+    try:
+        order = service(order=order, actor=request.user)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, done.format(order=order))
+    return redirect("sales:order_detail", pk=pk)
+
+
+@require_POST
+@manager_required
+def order_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _order_action(request, pk, services.order_confirm, "{order.name} is confirmed.")
+
+
+@require_POST
+@manager_required
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _order_action(request, pk, services.order_cancel, "{order.name} is cancelled.")
+
+
+@require_POST
+@manager_required
+def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create Invoice: one draft for what the order has to invoice (up to a date or a period)."""
+    order = get_object_or_404(SaleOrder, pk=pk)
+    form = InvoicePeriodForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = invoicing_services.invoice_create_from_order(
+                order=order, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Draft invoice created for {order.name}.")
+            return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    return _render_detail(request, pk, status=400, invoice_form=form)
+
+
+# --- Invoice all orders up to... ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def billing_run(request: HttpRequest) -> HttpResponse:
+    """Pick a date, preview what each order would bill, then create all the drafts."""
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = BillingRunForm(data, initial={"up_to": timezone.localdate()})
+    rows = None
+    if form.is_valid():
+        up_to = form.cleaned_data["up_to"]
+        if request.method == "POST":
+            try:
+                invoices = invoicing_services.billing_run(up_to=up_to, actor=request.user)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                if invoices:
+                    messages.success(request, f"{len(invoices)} draft invoice(s) created.")
+                else:
+                    messages.info(request, f"Nothing to invoice up to {up_to:%Y-%m-%d}.")
+                return redirect(reverse("invoicing:invoice_list") + "?" + urlencode({"state": "draft"}))
+        try:
+            rows = invoicing_services.billing_run_preview(up_to=up_to)
+        except ValidationError as error:
+            add_service_error(form, error)
+    return render(request, "sales/billing_run.html", {"form": form, "rows": rows})
