@@ -3,4 +3,14 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("helpdesk/", include("helpdesk.urls")),
+    path("project/", include("projects.urls")),
+    path("timesheets/", include("timesheets.urls")),
+    path("sales/", include("sales.urls")),
+    path("invoicing/", include("invoicing.urls")),
+    path("", include("core.urls")),
 ]
+
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"

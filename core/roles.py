@@ -23,6 +23,4 @@ def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def is_helpdesk_user(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(
-        user.is_authenticated and (is_manager(user) or HELPDESK_USER in _groups(user))
-    )
+    return bool(user.is_authenticated and (is_manager(user) or HELPDESK_USER in _groups(user)))
