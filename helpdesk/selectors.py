@@ -65,7 +65,7 @@ class TicketFilters:
     team: int | None = None
     stage: str = ""
     customer: int | None = None
-    assignee: int | None = None  # 0: unassigned
+    assignee: int | None = None
     search: str = ""
 
 
@@ -80,9 +80,7 @@ def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(stage=filters.stage)
     if filters.customer:
         qs = qs.filter(customer_id=filters.customer)
-    if filters.assignee == 0:
-        qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee:
+    if filters.assignee:
         qs = qs.filter(assignee_id=filters.assignee)
     if filters.search:
         term = filters.search.strip()

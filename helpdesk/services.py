@@ -79,7 +79,12 @@ def ticket_update(*, ticket: Ticket, actor=None, **fields: Any) -> Ticket:
 @transaction.atomic
 def ticket_set_task(*, ticket: Ticket, task: Task | None, actor=None) -> Ticket:
     """Link the ticket to a task; its uninvoiced entries follow (rule 13, via timesheets)."""
-    ticket = Ticket.objects.select_for_update().select_related("team", "customer").get(pk=ticket.pk)
+    # `of`: lock the ticket only, not its team's and customer's rows (shared by many tickets).
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team", "customer")
+        .get(pk=ticket.pk)
+    )
     _check_task(team=ticket.team, customer=ticket.customer, task=task)
     old_task = ticket.task
     if (task.pk if task else None) == ticket.task_id:

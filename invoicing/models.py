@@ -20,6 +20,32 @@ POSTED_WRITABLE_FIELDS = frozenset(
 )
 
 
+class InvoiceQuerySet(models.QuerySet):
+    """Bulk paths get the same guard as `Invoice.save()` / `delete()`."""
+
+    def delete(self):
+        if self.exclude(state=Invoice.DRAFT).exists():
+            raise ConflictError("Posted or cancelled invoices are never deleted.")
+        return super().delete()
+
+    def update(self, **kwargs):
+        if not set(kwargs) <= POSTED_WRITABLE_FIELDS and self.exclude(state=Invoice.DRAFT).exists():
+            raise ConflictError("A posted or cancelled invoice is never edited.")
+        return super().update(**kwargs)
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    def delete(self):
+        if self.exclude(invoice__state=Invoice.DRAFT).exists():
+            raise ConflictError("Lines of posted or cancelled invoices are never deleted.")
+        return super().delete()
+
+    def update(self, **kwargs):
+        if self.exclude(invoice__state=Invoice.DRAFT).exists():
+            raise ConflictError("Lines of posted or cancelled invoices are never edited.")
+        return super().update(**kwargs)
+
+
 class Invoice(models.Model):
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
@@ -43,13 +69,13 @@ class Invoice(models.Model):
 
     move_type = models.CharField("type", max_length=16, choices=TYPE_CHOICES, default=INVOICE)
     state = models.CharField(max_length=16, choices=STATE_CHOICES, default=DRAFT)
-    payment_state = models.CharField(
-        max_length=16, choices=PAYMENT_STATE_CHOICES, default=NOT_PAID
-    )
+    payment_state = models.CharField(max_length=16, choices=PAYMENT_STATE_CHOICES, default=NOT_PAID)
     number = models.CharField(max_length=32, null=True, blank=True, unique=True)
     sequence_year = models.PositiveIntegerField(null=True, blank=True, editable=False)
     sequence_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    customer = models.ForeignKey("sales.Customer", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(
+        "sales.Customer", on_delete=models.PROTECT, related_name="invoices"
+    )
     sale_order = models.ForeignKey(
         "sales.SaleOrder",
         on_delete=models.PROTECT,
@@ -103,6 +129,8 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-id"]
         indexes = [
@@ -116,7 +144,8 @@ class Invoice(models.Model):
                 name="invoicing_invoice_number_uniq",
             ),
             models.CheckConstraint(
-                condition=models.Q(state="draft") | models.Q(state="cancel", number__isnull=True)
+                condition=models.Q(state="draft")
+                | models.Q(state="cancel", number__isnull=True)
                 | models.Q(state="posted", number__isnull=False),
                 name="invoicing_invoice_posted_has_number",
             ),
@@ -124,6 +153,23 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"Draft {self.get_move_type_display()} ({self.pk})"
+
+    def save(self, *args, **kwargs):
+        # Read the stored state: the in-memory one may have been changed back to draft.
+        stored_state = self._stored_state()
+        if stored_state in (self.POSTED, self.CANCEL):
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= POSTED_WRITABLE_FIELDS:
+                raise ConflictError(
+                    f"{self} is {stored_state}; a posted or cancelled invoice is never edited."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        stored_state = self._stored_state()
+        if self.number or stored_state not in (None, self.DRAFT):
+            raise ConflictError(f"{self} is {stored_state}; it cannot be deleted.")
+        return super().delete(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
@@ -141,23 +187,10 @@ class Invoice(models.Model):
     def is_credit_note(self) -> bool:
         return self.move_type == self.CREDIT_NOTE
 
-    def save(self, *args, **kwargs):
-        if self.pk and self.state != self.DRAFT:
-            stored_state = (
-                Invoice.objects.filter(pk=self.pk).values_list("state", flat=True).first()
-            )
-            if stored_state in (self.POSTED, self.CANCEL):
-                update_fields = kwargs.get("update_fields")
-                if update_fields is None or not set(update_fields) <= POSTED_WRITABLE_FIELDS:
-                    raise ConflictError(
-                        f"{self} is {stored_state}; a posted or cancelled invoice is never edited."
-                    )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.state != self.DRAFT or self.number:
-            raise ConflictError(f"{self} is {self.get_state_display()}; it cannot be deleted.")
-        return super().delete(*args, **kwargs)
+    def _stored_state(self) -> str | None:
+        if not self.pk:
+            return None
+        return Invoice.objects.filter(pk=self.pk).values_list("state", flat=True).first()
 
 
 class InvoiceLine(models.Model):
@@ -184,11 +217,28 @@ class InvoiceLine(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_lines"
     )
 
+    objects = InvoiceLineQuerySet.as_manager()
+
     class Meta:
         ordering = ["invoice_id", "sequence", "id"]
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.description[:40]}"
+
+    def save(self, *args, **kwargs):
+        self._check_invoice_is_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_invoice_is_draft()
+        return super().delete(*args, **kwargs)
+
+    def _check_invoice_is_draft(self) -> None:
+        state = Invoice.objects.filter(pk=self.invoice_id).values_list("state", flat=True).first()
+        if state not in (None, Invoice.DRAFT):
+            raise ConflictError(
+                f"{self.invoice} is {state}; its lines are never edited or deleted."
+            )
 
     @property
     def amount(self) -> Decimal:

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.admin import ServiceAdmin, error_messages
+from core.admin import ReadOnlyAdmin, ServiceAdmin, error_messages
 from core.models import AppSettings
 from sales import services
 from sales.models import (
@@ -178,6 +178,11 @@ class SaleOrderLineInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "uom", "product")
 
+    def get_fields(self, request, obj=None):
+        if AppSettings.load().uom_enabled:
+            return self.fields
+        return [f for f in self.fields if f != "uom"]
+
     @admin.display(description="to invoice")
     def to_invoice(self, line: SaleOrderLine):
         return line.qty_to_invoice if line.pk else "-"
@@ -324,7 +329,7 @@ class SaleOrderAdmin(ServiceAdmin):
 
 
 @admin.register(SaleOrderLine)
-class SaleOrderLineAdmin(admin.ModelAdmin):
+class SaleOrderLineAdmin(ReadOnlyAdmin):
     """Order lines, read-only here: they are edited on their order."""
 
     list_display = [
@@ -341,12 +346,3 @@ class SaleOrderLineAdmin(admin.ModelAdmin):
     list_filter = ["order__state", "invoice_policy", "product"]
     search_fields = ["order__name", "description", "product__name", "order__customer__name"]
     list_select_related = ["order", "uom", "product"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

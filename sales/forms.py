@@ -31,16 +31,17 @@ class OrderFilterForm(forms.Form):
         choices=[("", "Any invoice status"), *InvoiceStatus.choices],
     )
     customer = forms.ModelChoiceField(
-        label="Customer", required=False, queryset=Customer.objects.all(), empty_label="Any customer"
+        label="Customer",
+        required=False,
+        queryset=Customer.objects.all(),
+        empty_label="Any customer",
     )
 
 
 class OrderForm(forms.Form):
     customer = forms.ModelChoiceField(label="Customer", queryset=Customer.objects.all())
     date_order = forms.DateField(label="Order date", widget=DATE_INPUT)
-    note = forms.CharField(
-        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OrderLineForm(forms.Form):
@@ -66,9 +67,7 @@ class OrderLineForm(forms.Form):
 
 
 class OrderLineEditForm(forms.Form):
-    description = forms.CharField(
-        label="Description", widget=forms.Textarea(attrs={"rows": 2})
-    )
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
     quantity = forms.DecimalField(
         label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
     )

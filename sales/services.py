@@ -138,7 +138,10 @@ def order_line_update(
 ) -> SaleOrderLine:
     """Edit a line; a new ordered quantity updates the task's allocated hours."""
     order = _lock_order(line.order)
-    line = SaleOrderLine.objects.select_for_update().select_related("uom").get(pk=line.pk)
+    # `of`: lock the line only; a plain FOR UPDATE would also lock its shared unit row.
+    line = (
+        SaleOrderLine.objects.select_for_update(of=("self",)).select_related("uom").get(pk=line.pk)
+    )
     line.order = order
     if order.state == SaleOrder.CANCEL:
         raise ConflictError(f"{order.name} is cancelled; its lines cannot change.")

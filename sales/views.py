@@ -4,12 +4,11 @@ Managers only. Every write is a POST that calls a service; a service's
 ValidationError / ConflictError becomes a form error or a message, never a 500.
 """
 
-import functools
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import roles
-from core.models import AppSettings
+from core.views import manager_required
 from invoicing import services as invoicing_services
 from sales import selectors, services
 from sales.forms import (
@@ -35,33 +33,13 @@ from sales.models import SaleOrder, SaleOrderLine
 PAGE_SIZE = 25
 
 
-def manager_required(view):
-    """Log in first; then only managers (and admins): others get the 403 page."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not roles.is_manager(request.user):
-            raise PermissionDenied("Sales and invoicing are for managers.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def error_messages(error: ValidationError) -> list[str]:
-    return list(error.messages)
-
-
 def flash_error(request: HttpRequest, error: ValidationError) -> None:
-    for text in error_messages(error):
+    for text in error.messages:
         messages.error(request, text)
 
 
 def paginate(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    page = Paginator(queryset, size).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
 # --- Orders -----------------------------------------------------------------------------
@@ -78,18 +56,21 @@ def order_list(request: HttpRequest) -> HttpResponse:
         customer=filters.get("customer"),
         search=filters.get("q", ""),
     )
-    page, query = paginate(request, orders)
+    page = paginate(request, orders)
     return render(
         request,
         "sales/order_list.html",
-        {"filter_form": form, "page": page, "orders": page.object_list, "query": query},
+        {"filter_form": form, "page": page, "orders": page.object_list},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @manager_required
 def order_create(request: HttpRequest) -> HttpResponse:
-    form = OrderForm(request.POST or None, initial={"date_order": timezone.localdate()})
+    form = OrderForm(
+        request.POST if request.method == "POST" else None,
+        initial={"date_order": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             order = services.order_create(
@@ -107,22 +88,32 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(order: SaleOrder, **extra) -> dict:
-    features = AppSettings.load()
     context = {
         "order": order,
         "lines": list(order.lines.all()),
         "invoices": list(order.invoices.all()),
-        "features": features,
         "line_form": OrderLineForm(prefix="new"),
         "edit_line_id": None,
         "edit_form": None,
         "invoice_form": InvoicePeriodForm(),
+        "header_form": _header_form(order),
         "can_edit_lines": order.state != SaleOrder.CANCEL,
         "can_delete_lines": order.state == SaleOrder.DRAFT,
         "has_prepaid": any(line.is_prepaid for line in order.lines.all()),
     }
     context.update(extra)
     return context
+
+
+def _header_form(order: SaleOrder, data=None) -> OrderForm:
+    form = OrderForm(
+        data,
+        initial={"customer": order.customer, "date_order": order.date_order, "note": order.note},
+    )
+    if order.state != SaleOrder.DRAFT:
+        form.fields["customer"].disabled = True
+        form.fields["customer"].help_text = "The customer of a confirmed order is fixed."
+    return form
 
 
 def _edit_form_for(line: SaleOrderLine) -> OrderLineEditForm:
@@ -165,7 +156,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _order_update(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(SaleOrder, pk=pk)
-    form = OrderForm(request.POST)
+    form = _header_form(order, request.POST)
     if form.is_valid():
         try:
             services.order_update(
@@ -232,9 +223,7 @@ def order_line_update(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, error)
         else:
             return _after_line_write(request, line.order_id, "Line saved.")
-    return _render_detail(
-        request, line.order_id, status=400, edit_line_id=line.pk, edit_form=form
-    )
+    return _render_detail(request, line.order_id, status=400, edit_line_id=line.pk, edit_form=form)
 
 
 @require_POST
@@ -251,27 +240,33 @@ def order_line_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_line_write(request, line.order_id, "Line deleted.")
 
 
-def _order_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
-    order = get_object_or_404(SaleOrder, pk=pk)
+def run_action(request: HttpRequest, service, *, done: str, next_url: str, **target):
+    """A button POST: call the service on the target, say what happened, go back to its page."""
     try:
-        order = service(order=order, actor=request.user)
+        result = service(**target, actor=request.user)
     except ValidationError as error:
         flash_error(request, error)
     else:
-        messages.success(request, done.format(order=order))
-    return redirect("sales:order_detail", pk=pk)
+        messages.success(request, done.format(result))
+    return redirect(next_url)
+
+
+def _order_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    order = get_object_or_404(SaleOrder, pk=pk)
+    next_url = reverse("sales:order_detail", args=[pk])
+    return run_action(request, service, order=order, done=done, next_url=next_url)
 
 
 @require_POST
 @manager_required
 def order_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    return _order_action(request, pk, services.order_confirm, "{order.name} is confirmed.")
+    return _order_action(request, pk, services.order_confirm, "{0.name} is confirmed.")
 
 
 @require_POST
 @manager_required
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _order_action(request, pk, services.order_cancel, "{order.name} is cancelled.")
+    return _order_action(request, pk, services.order_cancel, "{0.name} is cancelled.")
 
 
 @require_POST
@@ -315,9 +310,12 @@ def billing_run(request: HttpRequest) -> HttpResponse:
                     messages.success(request, f"{len(invoices)} draft invoice(s) created.")
                 else:
                     messages.info(request, f"Nothing to invoice up to {up_to:%Y-%m-%d}.")
-                return redirect(reverse("invoicing:invoice_list") + "?" + urlencode({"state": "draft"}))
+                return redirect(
+                    reverse("invoicing:invoice_list") + "?" + urlencode({"state": "draft"})
+                )
         try:
             rows = invoicing_services.billing_run_preview(up_to=up_to)
         except ValidationError as error:
             add_service_error(form, error)
-    return render(request, "sales/billing_run.html", {"form": form, "rows": rows})
+    total = sum((row.amount_total for row in rows or ()), Decimal("0"))
+    return render(request, "sales/billing_run.html", {"form": form, "rows": rows, "total": total})

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,10 +22,10 @@ from django.utils.dateparse import parse_date
 
 from core.errors import ConflictError
 from core.models import AppSettings
-from core.numbers import format_minutes
+from core.numbers import format_minutes, round_half_up
 from helpdesk.models import Ticket
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import SaleOrderLine, Uom
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
 
 User = get_user_model()
@@ -71,10 +72,23 @@ def _clean_date(value: Any) -> datetime.date:
 
 
 def _resolve_target(
-    *, project: Project | None, task: Task | None, ticket: Ticket | None
-) -> tuple[Project, Task | None]:
-    """Where an entry belongs: a ticket's entry goes to its team's project and its task."""
+    *, project: Project | None, task: Task | None, ticket: Ticket | None, lock: bool = False
+) -> tuple[Project, Task | None, Ticket | None]:
+    """Where an entry belongs: a ticket's entry goes to its team's project and its task.
+
+    The ticket and the task are read again rather than trusted from the caller, whose
+    objects may be stale (a ticket passed on after `ticket_set_task`, a task after
+    `task_update`). With `lock`, they are also locked, so a concurrent task change on
+    the ticket or a new order line on the task either waits for this entry and then
+    moves it, or happens first and is seen here (rule 13).
+    """
+    tickets = Ticket.objects.select_related("team__project")
+    tasks = Task.objects.select_related("project")
+    if lock:
+        tickets = tickets.select_for_update(of=("self",))
+        tasks = tasks.select_for_update(of=("self",))
     if ticket is not None:
+        ticket = tickets.get(pk=ticket.pk)
         team = ticket.team
         if not team.use_timesheets:
             raise ValidationError(
@@ -86,8 +100,10 @@ def _resolve_target(
             )
         if task is not None and task.pk != ticket.task_id:
             raise ValidationError({"task": "A ticket's time goes to the ticket's task."})
-        project, task = team.project, ticket.task
+        project = team.project
+        task = tasks.get(pk=ticket.task_id) if ticket.task_id else None
     elif task is not None:
+        task = tasks.get(pk=task.pk)
         if project is not None and project.pk != task.project_id:
             raise ValidationError({"task": f"Task “{task}” is not in project {project}."})
         project = task.project
@@ -95,7 +111,7 @@ def _resolve_target(
         raise ValidationError({"project": "Choose a project, a task or a ticket."})
     if not project.allow_timesheets:
         raise ValidationError({"project": f"Project {project} does not allow timesheets."})
-    return project, task
+    return project, task, ticket
 
 
 def _check_day_total(
@@ -139,7 +155,7 @@ def timesheet_log(
         raise ValidationError({"employee": "Choose an employee."})
     minutes = _clean_minutes(minutes)
     date = _clean_date(date)
-    project, task = _resolve_target(project=project, task=task, ticket=ticket)
+    project, task, ticket = _resolve_target(project=project, task=task, ticket=ticket, lock=True)
     _check_day_total(employee=employee, date=date, minutes=minutes)
     entry = TimesheetEntry(
         date=date,
@@ -187,10 +203,16 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
     moves = {"project", "task", "ticket"} & set(changed)
     if moves:
         ticket = changed.get("ticket", entry.ticket)
-        task = changed.get("task", None if "ticket" in changed else entry.task)
-        project = changed.get("project", None if {"ticket", "task"} & moves else entry.project)
-        entry.project, entry.task = _resolve_target(project=project, task=task, ticket=ticket)
-        entry.ticket = ticket
+        if ticket is not None:  # the ticket decides the project and the task
+            task, project = changed.get("task"), changed.get("project")
+        else:  # off a ticket, or never on one: the entry keeps what is not changed
+            task = changed.get("task", entry.task)
+            project = changed.get("project", task.project if task else entry.project)
+        # Not locked here: the entry is locked already, and ticket_set_task locks the
+        # ticket before its entries; taking them in the other order could deadlock.
+        entry.project, entry.task, entry.ticket = _resolve_target(
+            project=project, task=task, ticket=ticket
+        )
         entry.sale_line_id = entry.task.sale_line_id if entry.task else None
     for key in ("date", "minutes", "employee"):
         if key in changed:
@@ -252,6 +274,21 @@ def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
 
 # --- the rollup -----------------------------------------------------------------------
 
+# `SaleOrderLine.qty_delivered` keeps 2 decimals: every unit rounds to 0.01 (DOMAIN.md).
+QTY_STEP = Decimal("0.01")
+
+
+def delivered_qty(*, uom: Uom, minutes: int) -> Decimal:
+    """Summed minutes converted once into the line's unit, rounded half-up at its precision.
+
+    `Uom.rounding` comes back from the database as Decimal("0.0100"), and quantizing
+    to that keeps four places; the save then rounded them again, half-even on SQLite
+    (one hour on a Days line gave 0.12, not 0.13). So the step is normalised here,
+    and never finer than the column's 0.01.
+    """
+    step = max(uom.rounding.normalize(), QTY_STEP)
+    return round_half_up(uom.from_reference_exact(Fraction(int(minutes or 0), 60)), step)
+
 
 def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
     """Recompute Delivered of these lines from their entries, under a lock on the lines.
@@ -278,7 +315,7 @@ def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
         changed = []
         for line in lines:
             minutes = int(totals.get(line.pk) or 0)
-            qty = line.uom.minutes_to_qty(minutes)
+            qty = delivered_qty(uom=line.uom, minutes=minutes)
             if line.delivered_minutes != minutes or line.qty_delivered != qty:
                 line.delivered_minutes, line.qty_delivered = minutes, qty
                 changed.append(line)
@@ -321,7 +358,7 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
     for line in lines.iterator(chunk_size=5000):
         uom = uoms.setdefault(line.uom_id, line.uom)
         minutes = int(totals.get(line.pk) or 0)
-        qty = uom.minutes_to_qty(minutes)
+        qty = delivered_qty(uom=uom, minutes=minutes)
         if line.delivered_minutes != minutes or line.qty_delivered != qty:
             report.append(
                 LineDifference(

@@ -1,0 +1,63 @@
+"""How service errors become API responses.
+
+- `django.core.exceptions.ValidationError` (bad input) -> 400 `{field: [messages]}`;
+  errors not tied to a field go under `non_field_errors`, like DRF's own.
+- `core.errors.ConflictError` (the record's state forbids the change) -> 409 `{"detail": ...}`.
+- A protected or constrained row (`ProtectedError`, `IntegrityError`) -> 409 too: the
+  input was well formed, other records depend on this one.
+- `OverflowError` (a number too large for the database) -> 400, never a 500.
+
+The transaction is marked for rollback every time, so nothing is half-written.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from core.errors import ConflictError
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def validation_error_body(
+    exc: DjangoValidationError, field_names: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """`{field: [messages]}` with model field names renamed to the API's (`employee` -> `user`)."""
+    field_names = field_names or {}
+    if not hasattr(exc, "error_dict"):
+        return {NON_FIELD: list(exc.messages)}
+    body: dict[str, list[str]] = {}
+    for field, messages in exc.message_dict.items():
+        key = NON_FIELD if field == "__all__" else field_names.get(field, field)
+        body.setdefault(key, []).extend(messages)
+    return body
+
+
+def conflict_detail(exc: DjangoValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def api_exception_handler(exc, context):
+    view = context.get("view")
+    field_names = getattr(view, "error_field_names", None)
+    if isinstance(exc, ConflictError):
+        body, code = {"detail": conflict_detail(exc)}, status.HTTP_409_CONFLICT
+    elif isinstance(exc, DjangoValidationError):
+        body, code = validation_error_body(exc, field_names), status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        body = {"detail": "Other records still use this one, so it cannot be deleted."}
+        code = status.HTTP_409_CONFLICT
+    elif isinstance(exc, IntegrityError):
+        body = {"detail": "This change conflicts with an existing record."}
+        code = status.HTTP_409_CONFLICT
+    elif isinstance(exc, OverflowError):
+        body, code = {NON_FIELD: ["A number is out of range."]}, status.HTTP_400_BAD_REQUEST
+    else:
+        return drf_exception_handler(exc, context)
+    set_rollback()
+    return Response(body, status=code)

@@ -1,0 +1,108 @@
+"""Sale orders and their lines. Shapes only: the sales services own every rule."""
+
+from rest_framework import serializers
+
+from api.serializers.base import ApiModelSerializer, IdRelatedField, read_decimal
+from sales.models import InvoiceStatus, Product, SaleOrder, SaleOrderLine
+
+LINE_INPUT_FIELDS = ("product", "description", "quantity", "price_unit", "tax_rate")
+
+
+class OrderLineSerializer(ApiModelSerializer):
+    """A line; on input `product` and `quantity` are needed, the rest defaults from the product."""
+
+    product = IdRelatedField(queryset=Product.objects.all())
+    description = serializers.CharField(required=False, allow_blank=True)
+    price_unit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="Defaults to the sales price."
+    )
+    tax_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text="Percent; defaults to the product's.",
+    )
+    qty_delivered = read_decimal()
+    qty_invoiced = read_decimal()
+    qty_to_invoice = read_decimal()
+    invoice_status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
+    remaining_hours = read_decimal(
+        allow_null=True, help_text="Prepaid lines: ordered minus delivered, in hours."
+    )
+    task = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SaleOrderLine
+        fields = [
+            "id",
+            "order",
+            "product",
+            "description",
+            "quantity",
+            "uom",
+            "price_unit",
+            "tax_rate",
+            "qty_delivered",
+            "qty_invoiced",
+            "qty_to_invoice",
+            "invoice_status",
+            "remaining_hours",
+            "task",
+        ]
+        read_only_fields = ["order", "uom"]
+
+    def get_task(self, line: SaleOrderLine) -> int | None:
+        tasks = line.tasks.all()  # prefetched; at most one (unique constraint)
+        return tasks[0].pk if tasks else None
+
+
+class OrderLineUpdateSerializer(OrderLineSerializer):
+    """PATCH of a line: the product of a line does not change."""
+
+    class Meta(OrderLineSerializer.Meta):
+        read_only_fields = ["order", "uom", "product"]
+
+
+class OrderSerializer(ApiModelSerializer):
+    invoice_status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
+    amount_untaxed = read_decimal()
+    amount_tax = read_decimal()
+    amount_total = read_decimal()
+    lines = OrderLineSerializer(
+        many=True,
+        required=False,
+        help_text="Given on creation only; later use /orders/{id}/lines/ and /order-lines/{id}/.",
+    )
+
+    class Meta:
+        model = SaleOrder
+        fields = [
+            "id",
+            "name",
+            "customer",
+            "date_order",
+            "note",
+            "state",
+            "invoice_status",
+            "amount_untaxed",
+            "amount_tax",
+            "amount_total",
+            "lines",
+        ]
+        read_only_fields = ["name", "state"]
+        extra_kwargs = {"date_order": {"required": False}}
+
+    def validate(self, attrs):
+        if self.instance is not None and "lines" in attrs:
+            raise serializers.ValidationError(
+                {"lines": ["Add lines with POST /orders/{id}/lines/, edit them at /order-lines/."]}
+            )
+        return attrs
+
+
+class InvoicePeriodSerializer(serializers.Serializer):
+    """Bill entries up to a date, or within a period; nothing given bills everything."""
+
+    up_to = serializers.DateField(required=False)
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)

@@ -1,0 +1,112 @@
+"""Settings, units, customers, products, projects and teams.
+
+These configuration rows have no business service beyond their model's
+`clean()`, except projects (`projects.services.project_create`).
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+
+from api import selectors
+from api.filters import ChoiceFilter, IdFilter, choice_values
+from api.serializers.catalog import (
+    CustomerSerializer,
+    ProductSerializer,
+    ProjectSerializer,
+    SettingsSerializer,
+    TeamSerializer,
+    UomSerializer,
+)
+from api.views.base import ApiReadOnlyViewSet, ApiViewMixin, ApiViewSet, save_record
+from core import roles
+from core.models import AppSettings
+from helpdesk.models import HelpdeskTeam
+from projects.services import project_create
+from sales.models import Customer, Product, Uom
+
+
+@extend_schema(tags=["configuration"])
+class SettingsView(ApiViewMixin, generics.RetrieveUpdateAPIView):
+    """The feature switches; everyone reads them, admins change them."""
+
+    serializer_class = SettingsSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_admin)
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return AppSettings.load()
+
+    def perform_update(self, serializer):
+        serializer.instance = save_record(serializer.instance, dict(serializer.validated_data))
+
+
+@extend_schema(tags=["configuration"])
+class UomViewSet(ApiReadOnlyViewSet):
+    queryset = Uom.objects.select_related("category")
+    serializer_class = UomSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+
+
+class ConfigViewSet(ApiViewSet):
+    """A configuration row saved through its model's validation."""
+
+    many_to_many: tuple[str, ...] = ()
+
+    def create_record(self, data):
+        return save_record(self.queryset.model(), data, many_to_many=self.many_to_many)
+
+    def update_record(self, instance, data):
+        return save_record(instance, data, many_to_many=self.many_to_many)
+
+    def delete_record(self, instance):
+        instance.delete()  # PROTECT on anything that uses it -> 409
+
+
+@extend_schema(tags=["sales"])
+class CustomerViewSet(ConfigViewSet):
+    queryset = Customer.objects.all()
+    serializer_class = CustomerSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_manager)
+
+
+@extend_schema(tags=["sales"])
+class ProductViewSet(ConfigViewSet):
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_manager)
+    query_filters = [
+        ChoiceFilter("type", choices=choice_values(Product.TYPE_CHOICES)),
+        ChoiceFilter("invoice_policy", choices=choice_values(Product.POLICY_CHOICES)),
+        IdFilter("project"),
+    ]
+
+
+@extend_schema(tags=["projects"])
+class ProjectViewSet(ConfigViewSet):
+    serializer_class = ProjectSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_admin)
+
+    def get_queryset(self):
+        return selectors.projects_qs()
+
+    def create_record(self, data):
+        return project_create(
+            name=data["name"], allow_timesheets=data.get("allow_timesheets", True)
+        )
+
+
+@extend_schema(tags=["helpdesk"])
+class TeamViewSet(ConfigViewSet):
+    queryset = HelpdeskTeam.objects.all()
+    serializer_class = TeamSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_admin)
+    many_to_many = ("members",)
+    query_filters = [IdFilter("project")]
+
+    def get_queryset(self):
+        return selectors.teams_qs()

@@ -1,0 +1,139 @@
+"""Invoices and credit notes: read, validate, cancel, credit, pay, print; the billing run."""
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from api import selectors
+from api.filters import ChoiceFilter, IdFilter, choice_values
+from api.serializers.invoicing import (
+    BillingRunSerializer,
+    CreditNoteSerializer,
+    InvoiceSerializer,
+    InvoiceValidateSerializer,
+    PaymentSerializer,
+)
+from api.views.base import ApiReadOnlyViewSet
+from core import roles
+from invoicing import services as invoicing_services
+from invoicing.models import Invoice
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets `Accept: application/pdf` through content negotiation; errors stay JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+@extend_schema(tags=["invoicing"])
+class InvoiceViewSet(ApiReadOnlyViewSet):
+    """Invoices come from orders (`POST /orders/{id}/create-invoice/`) or the billing run."""
+
+    serializer_class = InvoiceSerializer
+    read_role = staticmethod(roles.is_manager)
+    write_role = staticmethod(roles.is_manager)
+    query_filters = [
+        ChoiceFilter("state", choices=choice_values(Invoice.STATE_CHOICES)),
+        IdFilter("customer"),
+        ChoiceFilter("type", lookup="move_type", choices=choice_values(Invoice.TYPE_CHOICES)),
+        ChoiceFilter("payment_state", choices=choice_values(Invoice.PAYMENT_STATE_CHOICES)),
+        IdFilter("sale_order"),
+    ]
+
+    def get_queryset(self):
+        return selectors.invoices_qs()
+
+    def _respond(self, invoice: Invoice, code=status.HTTP_200_OK) -> Response:
+        invoice = selectors.invoices_qs().get(pk=invoice.pk)
+        return Response(InvoiceSerializer(invoice).data, status=code)
+
+    @extend_schema(request=InvoiceValidateSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"], serializer_class=InvoiceValidateSerializer)
+    def validate(self, request, pk=None):
+        """Post the draft: next number of its year, dates, frozen customer copy."""
+        invoice = self.get_object()
+        data = self.validated_input(InvoiceValidateSerializer)
+        invoice = invoicing_services.invoice_validate(invoice=invoice, actor=request.user, **data)
+        return self._respond(invoice)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a draft; its timesheet entries are free to be billed again."""
+        invoice = invoicing_services.invoice_cancel(invoice=self.get_object(), actor=request.user)
+        return self._respond(invoice)
+
+    @extend_schema(request=CreditNoteSerializer, responses={201: InvoiceSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="credit-note",
+        serializer_class=CreditNoteSerializer,
+    )
+    def credit_note(self, request, pk=None):
+        """A posted credit note for all lines, or the given ones; returns the credit note."""
+        invoice = self.get_object()
+        data = self.validated_input(CreditNoteSerializer)
+        lines = data.get("lines") or None
+        if lines and any(line.invoice_id != invoice.pk for line in lines):
+            return Response(
+                {"lines": [f"Give ids of the lines of {invoice}."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        credit = invoicing_services.invoice_credit(invoice=invoice, lines=lines, actor=request.user)
+        return self._respond(credit, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaymentSerializer, responses={201: InvoiceSerializer})
+    @action(detail=True, methods=["post"], serializer_class=PaymentSerializer)
+    def payments(self, request, pk=None):
+        """Register a payment; answers the invoice with its new payment state."""
+        invoice = self.get_object()
+        data = self.validated_input(PaymentSerializer)
+        data.setdefault("date", timezone.localdate())
+        invoicing_services.payment_register(invoice=invoice, actor=request.user, **data)
+        return self._respond(invoice, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The invoice as a PDF."
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
+    def pdf(self, request, pk=None):
+        invoice = self.get_object()
+        content = invoicing_services.invoice_pdf_bytes(invoice=invoice)
+        response = HttpResponse(content, content_type="application/pdf")
+        filename = (invoice.number or f"draft-{invoice.pk}").replace("/", "-")
+        response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+        return response
+
+    @extend_schema(request=BillingRunSerializer, responses={201: InvoiceSerializer(many=True)})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="invoice-all",
+        serializer_class=BillingRunSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def invoice_all(self, request):
+        """The billing run: one draft invoice per order with something to invoice up to a date."""
+        data = self.validated_input(BillingRunSerializer)
+        invoices = invoicing_services.billing_run(up_to=data["up_to"], actor=request.user)
+        rows = selectors.invoices_qs().filter(pk__in=[i.pk for i in invoices]).order_by("pk")
+        return Response(InvoiceSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)

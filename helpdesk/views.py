@@ -1,0 +1,98 @@
+"""Helpdesk pages: teams overview, ticket list, ticket form.
+
+The ticket's Timesheets tab is served by the timesheets app (an upper app) and
+loaded into the page with htmx, so helpdesk never imports timesheets.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.forms import apply_service_errors
+from core.models import AppSettings
+from core.views import helpdesk_user_required
+from helpdesk import selectors, services
+from helpdesk.forms import TicketFilterForm, TicketForm
+from helpdesk.models import Ticket
+
+PAGE_SIZE = 25
+
+
+@helpdesk_user_required
+@require_GET
+def team_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    teams = selectors.teams_overview(today=today)
+    return render(request, "helpdesk/team_list.html", {"teams": teams})
+
+
+@helpdesk_user_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    filter_form = TicketFilterForm(request.GET or None)
+    tickets = selectors.ticket_list(filters=filter_form.filters())
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "helpdesk/ticket_list.html",
+        {"filter_form": filter_form, "page": page, "tickets": page.object_list},
+    )
+
+
+@helpdesk_user_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    initial = {key: request.GET[key] for key in ("team", "customer") if request.GET.get(key)}
+    form = TicketForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(**form.service_fields(), actor=request.user)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Ticket #{ticket.pk} created.")
+            return redirect("helpdesk:ticket_detail", pk=ticket.pk)
+    return render(request, "helpdesk/ticket_form.html", {"form": form, "ticket": None})
+
+
+@helpdesk_user_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        ticket = selectors.ticket_detail(pk=pk)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+    form = TicketForm(request.POST or None, instance=ticket)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # One savepoint: a refused task change also undoes the other edits.
+            with transaction.atomic():
+                services.ticket_update(ticket=ticket, actor=request.user, **form.service_fields())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "Ticket saved.")
+            return redirect("helpdesk:ticket_detail", pk=ticket.pk)
+    if form.errors:
+        ticket = selectors.ticket_detail(pk=pk)  # the form wrote its values on the instance
+    features = AppSettings.load()
+    context = {
+        "form": form,
+        "ticket": ticket,
+        "line": ticket.task.sale_line if ticket.task_id and ticket.task.sale_line_id else None,
+        "show_timesheets": features.timesheets_enabled and ticket.team.use_timesheets,
+    }
+    return render(request, "helpdesk/ticket_form.html", context)
+
+
+@helpdesk_user_required
+@require_GET
+def task_options(request: HttpRequest) -> HttpResponse:
+    """The Task <select> for the chosen team and customer (htmx, when either changes)."""
+    form = TicketForm(request.GET)
+    return render(request, "helpdesk/partials/task_select.html", {"field": form["task"]})

@@ -1,0 +1,73 @@
+"""Forms of the Invoicing pages: they parse input; the services decide what is allowed."""
+
+from decimal import Decimal
+
+from django import forms
+
+from invoicing.models import Invoice, InvoiceLine, Payment
+from sales.forms import DATE_INPUT
+from sales.models import Customer
+
+
+class InvoiceFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    move_type = forms.ChoiceField(
+        label="Type",
+        required=False,
+        choices=[("", "Invoices and credit notes"), *Invoice.TYPE_CHOICES],
+    )
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *Invoice.STATE_CHOICES]
+    )
+    payment_state = forms.ChoiceField(
+        label="Payment status",
+        required=False,
+        choices=[("", "Any payment status"), *Invoice.PAYMENT_STATE_CHOICES],
+    )
+    customer = forms.ModelChoiceField(
+        label="Customer",
+        required=False,
+        queryset=Customer.objects.all(),
+        empty_label="Any customer",
+    )
+
+
+class InvoiceLineEditForm(forms.Form):
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
+    quantity = forms.DecimalField(label="Quantity", max_digits=14, decimal_places=2)
+    price_unit = forms.DecimalField(
+        label="Unit price", max_digits=12, decimal_places=2, min_value=Decimal("0")
+    )
+
+
+class CreditNoteForm(forms.Form):
+    """Which lines to credit, among those not credited yet; all are ticked by default."""
+
+    lines = forms.ModelMultipleChoiceField(
+        label="Lines to credit",
+        queryset=InvoiceLine.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one line to credit."},
+    )
+
+    def __init__(self, *args, invoice: Invoice, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["lines"]
+        field.queryset = invoice.lines.exclude(
+            credit_lines__invoice__state=Invoice.POSTED
+        ).order_by("sequence", "pk")
+        field.label_from_instance = lambda line: (
+            f"{line.description.splitlines()[0] if line.description else ''} "
+            f"({line.quantity} {line.uom_name} × {line.price_unit})"
+        )
+        if not self.is_bound:
+            self.initial["lines"] = list(field.queryset.values_list("pk", flat=True))
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    date = forms.DateField(label="Payment date", widget=DATE_INPUT)
+    method = forms.ChoiceField(label="Method", choices=Payment.METHOD_CHOICES)
+    reference = forms.CharField(label="Reference", required=False, max_length=200)

@@ -1,0 +1,33 @@
+"""Invoicing services (docs/ARCHITECTURE.md): every write is one transaction."""
+
+from invoicing.services.billing_run import BillingRunRow, billing_run, billing_run_preview
+from invoicing.services.documents import invoice_pdf_bytes
+from invoicing.services.drafts import (
+    invoice_cancel,
+    invoice_create_from_order,
+    invoice_line_delete,
+    invoice_line_update,
+    sale_lines_recompute_invoiced,
+)
+from invoicing.services.posting import (
+    invoice_credit,
+    invoice_refresh_payment_state,
+    invoice_validate,
+    payment_register,
+)
+
+__all__ = [
+    "BillingRunRow",
+    "billing_run",
+    "billing_run_preview",
+    "invoice_cancel",
+    "invoice_create_from_order",
+    "invoice_credit",
+    "invoice_line_delete",
+    "invoice_line_update",
+    "invoice_pdf_bytes",
+    "invoice_refresh_payment_state",
+    "invoice_validate",
+    "payment_register",
+    "sale_lines_recompute_invoiced",
+]

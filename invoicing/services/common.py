@@ -1,0 +1,112 @@
+"""Small helpers shared by the invoicing services."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
+
+from core.errors import ConflictError
+from core.numbers import money
+from invoicing.models import Invoice, InvoiceLine
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+def actor_user(actor):
+    """The user to record as author, or None (anonymous or missing)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor
+
+
+def parse_decimal(value, *, field: str, label: str) -> Decimal:
+    """A finite Decimal with at most two decimals, or a field error."""
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({field: f"Enter a number for the {label}."}) from None
+    if not number.is_finite():
+        raise ValidationError({field: f"Enter a number for the {label}."})
+    if number != number.quantize(CENT):
+        raise ValidationError({field: f"The {label} has at most two decimals."})
+    return number.quantize(CENT)
+
+
+def parse_date(value, *, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        raise ValidationError({field: "Enter a date as YYYY-MM-DD."}) from None
+
+
+def line_amounts(quantity: Decimal, price_unit: Decimal, tax_rate: Decimal) -> tuple:
+    """Untaxed, tax and total of one line: tax is rounded per line (DOMAIN.md example 8)."""
+    untaxed = money(quantity * price_unit)
+    tax = money(untaxed * tax_rate / 100)
+    return untaxed, tax, untaxed + tax
+
+
+def line_set_amounts(line: InvoiceLine) -> None:
+    line.amount_untaxed, line.amount_tax, line.amount_total = line_amounts(
+        line.quantity, line.price_unit, line.tax_rate
+    )
+
+
+def invoice_set_totals(invoice: Invoice, lines) -> None:
+    """Totals are the sums of the per-line figures, so screen, PDF and database agree."""
+    lines = list(lines)
+    invoice.amount_untaxed = sum((line.amount_untaxed for line in lines), ZERO)
+    invoice.amount_tax = sum((line.amount_tax for line in lines), ZERO)
+    invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
+    invoice.amount_due = invoice.amount_total - invoice.amount_paid
+
+
+def invoice_lock(*, invoice_id: int) -> Invoice:
+    """Re-fetch the invoice under a row lock (callers are inside a transaction)."""
+    try:
+        return (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=invoice_id)
+        )
+    except Invoice.DoesNotExist:
+        raise ValidationError("This invoice does not exist (any more).") from None
+
+
+def require_draft(invoice: Invoice, *, action: str) -> None:
+    if invoice.state == Invoice.POSTED:
+        raise ConflictError(
+            f"{invoice} is already validated: a posted invoice is never {action}; "
+            "correct it with a credit note."
+        )
+    if invoice.state == Invoice.CANCEL:
+        raise ConflictError(f"{invoice} is cancelled: it can no longer be {action}.")
+
+
+def invoiced_by_sale_line(line_ids) -> dict[int, Decimal]:
+    """DOMAIN.md rule 15 in one aggregate: quantities on invoices that are not
+    cancelled (drafts count) minus quantities on posted credit notes."""
+    rows = (
+        InvoiceLine.objects.filter(sale_line_id__in=list(line_ids))
+        .order_by()
+        .values("sale_line_id")
+        .annotate(
+            invoiced=Sum(
+                "quantity",
+                filter=Q(invoice__move_type=Invoice.INVOICE) & ~Q(invoice__state=Invoice.CANCEL),
+            ),
+            credited=Sum(
+                "quantity",
+                filter=Q(invoice__move_type=Invoice.CREDIT_NOTE, invoice__state=Invoice.POSTED),
+            ),
+        )
+    )
+    return {
+        row["sale_line_id"]: (row["invoiced"] or ZERO) - (row["credited"] or ZERO) for row in rows
+    }

@@ -1,0 +1,300 @@
+"""Draft invoices: create from an order, edit, cancel; the invoiced figure of order lines.
+
+Lock order, everywhere in invoicing: sale order lines (by pk) before timesheet
+entries; an invoice before the sale lines it bills. Entries being changed by a
+timesheet service right now are skipped (`skip_locked`), not waited for: they are
+billed by the next invoice, and invoicing can never deadlock with a timesheet edit.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+
+from core.errors import ConflictError
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.services.common import (
+    ZERO,
+    actor_user,
+    invoice_lock,
+    invoice_set_totals,
+    invoiced_by_sale_line,
+    line_amounts,
+    line_set_amounts,
+    parse_decimal,
+    require_draft,
+)
+from sales.models import SaleOrder, SaleOrderLine
+from timesheets.models import TimesheetEntry
+
+
+@dataclass
+class PlannedLine:
+    """What one order line would put on the next invoice."""
+
+    sale_line: SaleOrderLine
+    quantity: Decimal
+    entry_ids: list[int] = field(default_factory=list)
+    minutes: int = 0
+
+    @property
+    def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
+        return line_amounts(self.quantity, self.sale_line.price_unit, self.sale_line.tax_rate)
+
+    @property
+    def hours(self) -> Decimal:
+        """Hours billed: entry minutes for delivered lines, the converted quantity otherwise."""
+        uom = self.sale_line.uom
+        if self.entry_ids:
+            return Decimal(self.minutes) / 60
+        if uom.category.name == "Working time":
+            return uom.qty_to_hours(self.quantity)
+        return ZERO
+
+
+def invoice_period(
+    *, up_to: date | None, period_start: date | None, period_end: date | None
+) -> tuple[date | None, date | None]:
+    """`up_to` is the end of an open period; giving both it and `period_end` is ambiguous."""
+    if up_to and period_end and up_to != period_end:
+        raise ValidationError({"up_to": "Give either an end date (up to) or a period, not both."})
+    end = period_end or up_to
+    if period_start and end and period_start > end:
+        raise ValidationError({"period_start": "The period starts after it ends."})
+    return period_start, end
+
+
+def plan_lines(
+    lines: list[SaleOrderLine], *, start: date | None, end: date | None, lock: bool
+) -> list[PlannedLine]:
+    """DOMAIN.md rules 19-20 for lines of confirmed orders (uom, order selected).
+
+    Ordered policy: ordered - invoiced, no entries. Delivered policy: the entries not
+    yet billed in the period, and a quantity that brings invoiced up to the minutes of
+    every billed entry (these included) summed and converted once: no rounding drift.
+    Only lines with a positive quantity are planned.
+    """
+    delivered_ids = [line.pk for line in lines if not line.is_prepaid]
+    unbilled = TimesheetEntry.objects.filter(
+        sale_line_id__in=delivered_ids, invoice_line__isnull=True
+    )
+    if start:
+        unbilled = unbilled.filter(date__gte=start)
+    if end:
+        unbilled = unbilled.filter(date__lte=end)
+    if lock:
+        unbilled = unbilled.select_for_update(skip_locked=True, of=("self",))
+    new_entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for entry_id, line_id, minutes in unbilled.order_by("pk").values_list(
+        "pk", "sale_line_id", "minutes"
+    ):
+        new_entries[line_id].append((entry_id, minutes))
+    billed_minutes = dict(
+        TimesheetEntry.objects.filter(sale_line_id__in=delivered_ids, invoice_line__isnull=False)
+        .order_by()
+        .values("sale_line_id")
+        .annotate(minutes=Sum("minutes"))
+        .values_list("sale_line_id", "minutes")
+    )
+    invoiced = invoiced_by_sale_line([line.pk for line in lines])
+
+    planned = []
+    for line in lines:
+        invoiced_before = invoiced.get(line.pk, ZERO)
+        if line.is_prepaid:
+            planned_line = PlannedLine(sale_line=line, quantity=line.quantity - invoiced_before)
+        else:
+            entries = new_entries.get(line.pk, [])
+            minutes = sum(m for _, m in entries)
+            total = billed_minutes.get(line.pk, 0) + minutes
+            planned_line = PlannedLine(
+                sale_line=line,
+                quantity=line.uom.minutes_to_qty(total) - invoiced_before,
+                entry_ids=[pk for pk, _ in entries],
+                minutes=minutes,
+            )
+        if planned_line.quantity > 0:
+            planned.append(planned_line)
+    return planned
+
+
+def _nothing_to_invoice(order: SaleOrder, start: date | None, end: date | None) -> str:
+    period = ""
+    if start and end:
+        period = f" from {start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    elif end:
+        period = f" up to {end:%Y-%m-%d}"
+    elif start:
+        period = f" from {start:%Y-%m-%d}"
+    return f"Nothing to invoice on {order}{period}: every line is invoiced already."
+
+
+def invoice_create_from_order(
+    *,
+    order: SaleOrder,
+    up_to: date | None = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    actor=None,
+) -> Invoice:
+    """One draft invoice with a line per order line that has something to invoice.
+
+    The order's lines are locked first (by pk), so concurrent invoicing of one order
+    is serialised and bills every entry exactly once.
+    """
+    start, end = invoice_period(up_to=up_to, period_start=period_start, period_end=period_end)
+    with transaction.atomic():
+        lines = list(
+            SaleOrderLine.objects.select_for_update(of=("self",))
+            .select_related("order__customer", "uom__category")
+            .filter(order_id=order.pk)
+            .order_by("pk")
+        )
+        order = lines[0].order if lines else SaleOrder.objects.get(pk=order.pk)
+        if order.state != SaleOrder.SALE:
+            raise ConflictError(
+                f"{order} is {order.get_state_display().lower()}: "
+                "only confirmed sale orders are invoiced."
+            )
+        planned = plan_lines(lines, start=start, end=end, lock=True)
+        if not planned:
+            raise ValidationError(_nothing_to_invoice(order, start, end))
+
+        invoice = Invoice.objects.create(
+            customer=order.customer,
+            sale_order=order,
+            period_start=start,
+            period_end=end,
+            currency=getattr(settings, "CURRENCY", "EUR"),
+            created_by=actor_user(actor),
+        )
+        invoice_lines = []
+        for index, plan in enumerate(planned, start=1):
+            sale_line = plan.sale_line
+            untaxed, tax, total = plan.amounts
+            invoice_line = InvoiceLine.objects.create(
+                invoice=invoice,
+                sequence=index * 10,
+                sale_line=sale_line,
+                description=sale_line.description,
+                quantity=plan.quantity,
+                uom=sale_line.uom,
+                uom_name=sale_line.uom.name,
+                price_unit=sale_line.price_unit,
+                tax_rate=sale_line.tax_rate,
+                amount_untaxed=untaxed,
+                amount_tax=tax,
+                amount_total=total,
+            )
+            if plan.entry_ids:
+                TimesheetEntry.objects.filter(pk__in=plan.entry_ids).update(
+                    invoice_line=invoice_line
+                )
+            invoice_lines.append(invoice_line)
+        invoice_set_totals(invoice, invoice_lines)
+        invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total", "amount_due"])
+        sale_lines_recompute_invoiced(line_ids=[plan.sale_line.pk for plan in planned])
+    return invoice
+
+
+def sale_lines_recompute_invoiced(*, line_ids) -> None:
+    """Write `qty_invoiced` of these order lines from their invoice lines (rule 15),
+    under a lock on the lines: idempotent, so it also heals a wrong figure."""
+    line_ids = sorted({int(pk) for pk in line_ids if pk is not None})
+    if not line_ids:
+        return
+    with transaction.atomic():
+        lines = list(
+            SaleOrderLine.objects.select_for_update().filter(pk__in=line_ids).order_by("pk")
+        )
+        invoiced = invoiced_by_sale_line(line_ids)
+        changed = []
+        for line in lines:
+            value = invoiced.get(line.pk, ZERO)
+            if line.qty_invoiced != value:
+                line.qty_invoiced = value
+                changed.append(line)
+        if changed:
+            SaleOrderLine.objects.bulk_update(changed, ["qty_invoiced"])
+
+
+def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
+    """Cancel a draft: its entries are freed for the next invoice (rule 22)."""
+    with transaction.atomic():
+        invoice = invoice_lock(invoice_id=invoice.pk)
+        require_draft(invoice, action="cancelled")
+        TimesheetEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+        invoice.state = Invoice.CANCEL
+        invoice.save(update_fields=["state", "updated_at"])
+        sale_lines_recompute_invoiced(line_ids=invoice.lines.values_list("sale_line_id", flat=True))
+    return invoice
+
+
+def _draft_line_for_change(line: InvoiceLine, *, action: str) -> tuple[Invoice, InvoiceLine]:
+    invoice = invoice_lock(invoice_id=line.invoice_id)
+    require_draft(invoice, action=action)
+    try:
+        return invoice, InvoiceLine.objects.select_related("uom").get(pk=line.pk)
+    except InvoiceLine.DoesNotExist:
+        raise ValidationError("This invoice line does not exist (any more).") from None
+
+
+def _invoice_save_totals(invoice: Invoice) -> None:
+    invoice_set_totals(invoice, invoice.lines.all())
+    invoice.save(
+        update_fields=["amount_untaxed", "amount_tax", "amount_total", "amount_due", "updated_at"]
+    )
+
+
+def invoice_line_update(
+    *,
+    line: InvoiceLine,
+    quantity=None,
+    price_unit=None,
+    description: str | None = None,
+) -> InvoiceLine:
+    """Edit a line of a draft. A lower quantity on a Delivered-policy line leaves the
+    difference to invoice (rule 16): the next invoice bills it; give a lower price
+    for a discount instead."""
+    with transaction.atomic():
+        invoice, line = _draft_line_for_change(line, action="edited")
+        old_quantity = line.quantity
+        if quantity is not None:
+            quantity = parse_decimal(quantity, field="quantity", label="quantity")
+            if quantity <= 0:
+                raise ValidationError(
+                    {"quantity": "The quantity must be more than 0; delete the line instead."}
+                )
+            line.quantity = quantity
+        if price_unit is not None:
+            price_unit = parse_decimal(price_unit, field="price_unit", label="unit price")
+            if price_unit < 0:
+                raise ValidationError({"price_unit": "The unit price cannot be negative."})
+            line.price_unit = price_unit
+        if description is not None:
+            if not str(description).strip():
+                raise ValidationError({"description": "Describe what this line bills."})
+            line.description = str(description)
+        line_set_amounts(line)
+        line.full_clean(exclude=["invoice", "uom", "sale_line", "reversed_line"])
+        line.save()
+        _invoice_save_totals(invoice)
+        if line.quantity != old_quantity and line.sale_line_id:
+            sale_lines_recompute_invoiced(line_ids=[line.sale_line_id])
+    return line
+
+
+def invoice_line_delete(*, line: InvoiceLine) -> None:
+    """Remove a line from a draft; its entries are freed for the next invoice (rule 22)."""
+    with transaction.atomic():
+        invoice, line = _draft_line_for_change(line, action="edited")
+        TimesheetEntry.objects.filter(invoice_line=line).update(invoice_line=None)
+        sale_line_id = line.sale_line_id
+        line.delete()
+        _invoice_save_totals(invoice)
+        sale_lines_recompute_invoiced(line_ids=[sale_line_id])

@@ -1,0 +1,342 @@
+"""Posting: validation with gapless numbers, credit notes, payments (DOMAIN.md 23-25).
+
+A posted invoice keeps a frozen copy of what it prints (seller, customer, units,
+appendix of billed entries) and a hash chaining it to the previous number of its
+series. The PDF is rendered after commit: a rendering failure never undoes a
+validation (the PDF is rendered again on first download).
+"""
+
+import hashlib
+import json
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.errors import ConflictError
+from core.numbers import format_minutes
+from core.sequences import sequence_next
+from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.services.common import (
+    ZERO,
+    actor_user,
+    invoice_lock,
+    invoice_set_totals,
+    parse_date,
+    parse_decimal,
+    require_draft,
+)
+from invoicing.services.drafts import sale_lines_recompute_invoiced
+from sales.models import Customer
+from timesheets.models import TimesheetEntry
+
+logger = logging.getLogger(__name__)
+
+SEQUENCE_CODES = {Invoice.INVOICE: "INV", Invoice.CREDIT_NOTE: "RINV"}
+
+
+def seller_snapshot() -> dict[str, str]:
+    return {
+        "seller_name": settings.COMPANY_NAME,
+        "seller_address": settings.COMPANY_ADDRESS,
+        "seller_vat": settings.COMPANY_VAT,
+    }
+
+
+def customer_snapshot(customer: Customer) -> dict[str, str]:
+    return {
+        "customer_name": customer.name,
+        "customer_address": "\n".join(customer.address_lines),
+        "customer_vat": customer.vat,
+        "customer_email": customer.email,
+    }
+
+
+def _employee_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def appendix_rows(*, invoice: Invoice) -> list[dict]:
+    """The entries billed by this invoice, ordered by ticket then date (rule 26)."""
+    entries = (
+        TimesheetEntry.objects.filter(invoice_line__invoice=invoice)
+        .select_related("employee", "ticket", "task")
+        .order_by("ticket_id", "date", "pk")
+    )
+    return [
+        {
+            "entry": entry.pk,
+            "line": entry.invoice_line_id,
+            "date": entry.date.isoformat(),
+            "employee": _employee_name(entry.employee),
+            "ticket": f"#{entry.ticket_id} {entry.ticket.subject}" if entry.ticket_id else "",
+            "task": entry.task.name if entry.task_id else "",
+            "description": entry.description,
+            "minutes": entry.minutes,
+            "hours": format_minutes(entry.minutes),
+        }
+        for entry in entries
+    ]
+
+
+def _content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
+    content = {
+        "number": invoice.number,
+        "type": invoice.move_type,
+        "invoice_date": invoice.invoice_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "seller": [invoice.seller_name, invoice.seller_address, invoice.seller_vat],
+        "customer": [invoice.customer_name, invoice.customer_address, invoice.customer_vat],
+        "lines": [
+            [
+                line.description,
+                str(line.quantity),
+                line.uom_name,
+                str(line.price_unit),
+                str(line.tax_rate),
+                str(line.amount_untaxed),
+                str(line.amount_tax),
+            ]
+            for line in lines
+        ],
+        "totals": [str(invoice.amount_untaxed), str(invoice.amount_tax), str(invoice.amount_total)],
+        "previous_hash": invoice.previous_hash,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _post(
+    invoice: Invoice,
+    *,
+    invoice_date: date,
+    actor,
+    appendix: list[dict] | None = None,
+) -> Invoice:
+    """Number, date and freeze a locked draft (the caller holds the transaction)."""
+    lines = list(invoice.lines.select_related("uom"))
+    if not lines:
+        raise ValidationError("An invoice without lines cannot be validated.")
+    code = SEQUENCE_CODES[invoice.move_type]
+    year = invoice_date.year
+    # The sequence row lock serialises the whole series from here to commit.
+    number = sequence_next(code=code, year=year)
+    latest = (
+        Invoice.objects.filter(
+            move_type=invoice.move_type, state=Invoice.POSTED, sequence_year=year
+        )
+        .order_by("-sequence_number")
+        .values("invoice_date", "content_hash", "number")
+        .first()
+    )
+    if latest and latest["invoice_date"] > invoice_date:
+        raise ValidationError(
+            {
+                "invoice_date": f"{latest['number']} is dated {latest['invoice_date']:%Y-%m-%d}; "
+                "numbers follow the dates, so this invoice cannot be dated earlier."
+            }
+        )
+    invoice.number = f"{code}/{year}/{number:05d}"
+    invoice.sequence_year = year
+    invoice.sequence_number = number
+    invoice.state = Invoice.POSTED
+    invoice.invoice_date = invoice_date
+    invoice.due_date = invoice_date + timedelta(days=invoice.customer.payment_terms_days)
+    for name, value in {**seller_snapshot(), **customer_snapshot(invoice.customer)}.items():
+        setattr(invoice, name, value)
+    for line in lines:
+        if line.uom_name != line.uom.name:
+            line.uom_name = line.uom.name
+            line.save(update_fields=["uom_name"])
+    invoice.appendix = appendix if appendix is not None else appendix_rows(invoice=invoice)
+    invoice_set_totals(invoice, lines)
+    invoice.previous_hash = latest["content_hash"] if latest else ""
+    invoice.content_hash = _content_hash(invoice, lines)
+    invoice.validated_by = actor_user(actor)
+    invoice.save()
+    transaction.on_commit(lambda: render_pdf_after_commit(invoice_id=invoice.pk), robust=True)
+    return invoice
+
+
+def render_pdf_after_commit(*, invoice_id: int) -> None:
+    """Store the PDF of a just-posted invoice; a failure is logged, never raised."""
+    if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
+        return
+    from invoicing.services.documents import invoice_pdf_bytes
+
+    try:
+        invoice_pdf_bytes(invoice=Invoice.objects.get(pk=invoice_id))
+    except Exception:
+        logger.exception("Rendering the PDF of invoice %s failed; retried on download.", invoice_id)
+
+
+def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None = None) -> Invoice:
+    """Post a draft: the next number of its year, no gap, no duplicate (rule 23).
+
+    The invoice row is locked first: of concurrent validations of one draft, one
+    wins and the others get "already validated".
+    """
+    if invoice_date is not None:
+        invoice_date = parse_date(invoice_date, field="invoice_date")
+    with transaction.atomic():
+        invoice = invoice_lock(invoice_id=invoice.pk)
+        require_draft(invoice, action="validated again")
+        if invoice.move_type != Invoice.INVOICE:
+            raise ConflictError("Credit notes are posted when they are created.")
+        if invoice.amount_total < 0:
+            raise ValidationError("An invoice total cannot be negative; make a credit note.")
+        _post(invoice, invoice_date=invoice_date or timezone.localdate(), actor=actor)
+    return invoice
+
+
+def _credited_line_ids(invoice: Invoice) -> set[int]:
+    return set(
+        InvoiceLine.objects.filter(
+            reversed_line__invoice=invoice, invoice__state=Invoice.POSTED
+        ).values_list("reversed_line_id", flat=True)
+    )
+
+
+def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
+    """A posted credit note (RINV/...) for all or some lines of a posted invoice (rule 24).
+
+    `lines`: invoice lines or ids of this invoice; None means every line not credited
+    yet. The credited lines' entries are freed so they can be billed again; a fully
+    credited invoice becomes Reversed.
+    """
+    with transaction.atomic():
+        original = invoice_lock(invoice_id=invoice.pk)
+        if original.move_type != Invoice.INVOICE or original.state != Invoice.POSTED:
+            raise ConflictError("Only a validated customer invoice can be credited.")
+        original_lines = {line.pk: line for line in original.lines.select_related("uom")}
+        credited = _credited_line_ids(original)
+        if lines is None:
+            chosen = [pk for pk in original_lines if pk not in credited]
+            if not chosen:
+                raise ConflictError(f"{original} is fully credited already.")
+        else:
+            try:
+                chosen = sorted({int(getattr(line, "pk", line)) for line in lines})
+            except (TypeError, ValueError):
+                raise ValidationError({"lines": "Give the ids of the lines to credit."}) from None
+            if not chosen:
+                raise ValidationError({"lines": "Choose at least one line to credit."})
+            foreign = [pk for pk in chosen if pk not in original_lines]
+            if foreign:
+                raise ValidationError({"lines": f"Lines {foreign} are not lines of {original}."})
+            again = [pk for pk in chosen if pk in credited]
+            if again:
+                raise ConflictError(f"Lines {again} of {original} are credited already.")
+
+        note = Invoice.objects.create(
+            move_type=Invoice.CREDIT_NOTE,
+            customer=original.customer,
+            sale_order=original.sale_order,
+            reversed_invoice=original,
+            currency=original.currency,
+            created_by=actor_user(actor),
+        )
+        for pk in chosen:
+            line = original_lines[pk]
+            InvoiceLine.objects.create(
+                invoice=note,
+                sequence=line.sequence,
+                sale_line_id=line.sale_line_id,
+                description=line.description,
+                quantity=line.quantity,
+                uom=line.uom,
+                uom_name=line.uom_name,
+                price_unit=line.price_unit,
+                tax_rate=line.tax_rate,
+                amount_untaxed=line.amount_untaxed,
+                amount_tax=line.amount_tax,
+                amount_total=line.amount_total,
+                reversed_line=line,
+            )
+        appendix = [row for row in original.appendix if row.get("line") in set(chosen)]
+        TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
+        due_before = original.amount_due
+        _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
+        applied = min(note.amount_total, max(due_before, ZERO))
+        note.amount_due = note.amount_total - applied
+        note.payment_state = Invoice.PAID if note.amount_due == 0 else Invoice.NOT_PAID
+        note.save(update_fields=["amount_due", "payment_state", "updated_at"])
+        invoice_refresh_payment_state(invoice=original)
+        sale_lines_recompute_invoiced(line_ids=[original_lines[pk].sale_line_id for pk in chosen])
+    return note
+
+
+def invoice_refresh_payment_state(*, invoice: Invoice) -> Invoice:
+    """Amount due and payment status of a locked, posted customer invoice (rule 25).
+
+    Due = total - payments - posted credit notes (never below 0). Reversed when every
+    line is credited; else Paid when nothing is due, Partially paid when something
+    was paid or credited, else Not paid.
+    """
+    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or ZERO
+    credited = (
+        Invoice.objects.filter(reversed_invoice=invoice, state=Invoice.POSTED).aggregate(
+            total=Sum("amount_total")
+        )["total"]
+        or ZERO
+    )
+    line_ids = set(invoice.lines.values_list("pk", flat=True))
+    fully_credited = bool(line_ids) and line_ids <= _credited_line_ids(invoice)
+    invoice.amount_paid = paid
+    invoice.amount_due = max(invoice.amount_total - paid - credited, ZERO)
+    if fully_credited:
+        invoice.payment_state = Invoice.REVERSED
+    elif invoice.amount_due == 0:
+        invoice.payment_state = Invoice.PAID
+    elif paid > 0 or credited > 0:
+        invoice.payment_state = Invoice.PARTIAL
+    else:
+        invoice.payment_state = Invoice.NOT_PAID
+    invoice.save(update_fields=["amount_paid", "amount_due", "payment_state", "updated_at"])
+    return invoice
+
+
+def payment_register(
+    *,
+    invoice: Invoice,
+    amount,
+    date,
+    method: str = Payment.BANK,
+    reference: str = "",
+    actor=None,
+) -> Payment:
+    """Record a payment on a posted customer invoice; overpayment is refused (rule 25)."""
+    amount = parse_decimal(amount, field="amount", label="amount")
+    if amount <= 0:
+        raise ValidationError({"amount": "The amount must be more than 0."})
+    if date in (None, ""):
+        raise ValidationError({"date": "Enter the payment date."})
+    date = parse_date(date, field="date")
+    if method not in dict(Payment.METHOD_CHOICES):
+        raise ValidationError({"method": f"“{method}” is not a payment method."})
+    with transaction.atomic():
+        invoice = invoice_lock(invoice_id=invoice.pk)
+        if invoice.move_type != Invoice.INVOICE or invoice.state != Invoice.POSTED:
+            raise ConflictError("Payments are registered on validated customer invoices only.")
+        if amount > invoice.amount_due:
+            raise ValidationError(
+                {
+                    "amount": f"Overpayment refused: {invoice} has {invoice.amount_due} "
+                    f"{invoice.currency} left to pay."
+                }
+            )
+        payment = Payment(
+            invoice=invoice,
+            amount=amount,
+            date=date,
+            method=method,
+            reference=reference or "",
+            created_by=actor_user(actor),
+        )
+        payment.full_clean()
+        payment.save()
+        invoice_refresh_payment_state(invoice=invoice)
+    return payment

@@ -1,0 +1,252 @@
+"""Invoicing pages: invoices and credit notes, their lines inline (drafts), payments, PDF.
+
+Managers only. Every write is a POST that calls an invoicing service; a service's
+ValidationError / ConflictError becomes a form error or a message, never a 500.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.views import manager_required
+from invoicing import selectors, services
+from invoicing.forms import CreditNoteForm, InvoiceFilterForm, InvoiceLineEditForm, PaymentForm
+from invoicing.models import Invoice, InvoiceLine
+from sales.forms import add_service_error
+from sales.views import flash_error, paginate, run_action
+from timesheets.models import TimesheetEntry
+
+
+def _invoice_list_qs(*, filters: dict) -> QuerySet[Invoice]:
+    customer = filters.get("customer")
+    qs = selectors.invoice_list(
+        state=filters.get("state") or None,
+        customer_id=customer.pk if customer else None,
+        move_type=filters.get("move_type") or None,
+    )
+    if filters.get("payment_state"):
+        qs = qs.filter(payment_state=filters["payment_state"])
+    if search := filters.get("q"):
+        qs = qs.filter(
+            Q(number__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(customer_name__icontains=search)
+            | Q(sale_order__name__icontains=search)
+        )
+    return qs.order_by("-id")
+
+
+def _invoice_detail(pk: int) -> Invoice:
+    """An invoice with its lines, the entries each line bills, payments and credit notes."""
+    entries = TimesheetEntry.objects.select_related("employee", "ticket").order_by("date", "id")
+    lines = InvoiceLine.objects.select_related("uom", "sale_line").prefetch_related(
+        Prefetch("timesheets", queryset=entries)
+    )
+    return get_object_or_404(
+        Invoice.objects.select_related(
+            "customer", "sale_order", "reversed_invoice"
+        ).prefetch_related(Prefetch("lines", queryset=lines), "payments", "credit_notes"),
+        pk=pk,
+    )
+
+
+@require_GET
+@manager_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    form = InvoiceFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = paginate(request, _invoice_list_qs(filters=filters))
+    return render(
+        request,
+        "invoicing/invoice_list.html",
+        {"filter_form": form, "page": page, "invoices": page.object_list},
+    )
+
+
+def _render_detail(request: HttpRequest, pk: int, *, status: int = 200, **extra) -> HttpResponse:
+    invoice = _invoice_detail(pk)
+    lines = list(invoice.lines.all())
+    context = {
+        "invoice": invoice,
+        "lines": lines,
+        "payments": list(invoice.payments.all()),
+        "credit_notes": list(invoice.credit_notes.all()),
+        "edit_line_id": None,
+        "edit_form": None,
+        "can_edit": invoice.is_draft,
+        "can_credit": invoice.is_posted
+        and not invoice.is_credit_note
+        and invoice.payment_state != Invoice.REVERSED,
+        "can_pay": invoice.is_posted and not invoice.is_credit_note and invoice.amount_due > 0,
+    }
+    context.update(extra)
+    edit_id = context["edit_line_id"]
+    if edit_id and context["edit_form"] is None:
+        line = next((line for line in lines if line.pk == edit_id), None)
+        if line is None or not invoice.is_draft:
+            context["edit_line_id"] = None
+        else:
+            context["edit_form"] = InvoiceLineEditForm(
+                prefix=f"line{line.pk}",
+                initial={
+                    "description": line.description,
+                    "quantity": line.quantity,
+                    "price_unit": line.price_unit,
+                },
+            )
+    if request.htmx:
+        # htmx swaps only 2xx answers: form errors come back as 200 with the errors shown.
+        return render(request, "invoicing/partials/invoice_lines.html", context)
+    return render(request, "invoicing/invoice_detail.html", context, status=status)
+
+
+def _edit_param(request: HttpRequest) -> int | None:
+    edit = request.GET.get("edit", "")
+    return int(edit) if edit.isdigit() else None
+
+
+@require_GET
+@manager_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, pk, edit_line_id=_edit_param(request))
+
+
+@require_GET
+@manager_required
+def invoice_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lines section alone (htmx), optionally with one draft line in edit mode."""
+    return _render_detail(request, pk, edit_line_id=_edit_param(request))
+
+
+def _after_line_write(request: HttpRequest, invoice_pk: int, text: str) -> HttpResponse:
+    messages.success(request, text)
+    if request.htmx:
+        return _render_detail(request, invoice_pk)
+    return redirect(reverse("invoicing:invoice_detail", args=[invoice_pk]) + "#invoice-lines")
+
+
+@require_POST
+@manager_required
+def invoice_line_update(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(InvoiceLine, pk=pk)
+    form = InvoiceLineEditForm(request.POST, prefix=f"line{line.pk}")
+    if form.is_valid():
+        try:
+            services.invoice_line_update(line=line, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return _after_line_write(request, line.invoice_id, "Line saved.")
+    return _render_detail(
+        request, line.invoice_id, status=400, edit_line_id=line.pk, edit_form=form
+    )
+
+
+@require_POST
+@manager_required
+def invoice_line_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(InvoiceLine, pk=pk)
+    try:
+        services.invoice_line_delete(line=line)
+    except ValidationError as error:
+        flash_error(request, error)
+        if request.htmx:
+            return _render_detail(request, line.invoice_id)
+        return redirect("invoicing:invoice_detail", pk=line.invoice_id)
+    return _after_line_write(
+        request, line.invoice_id, "Line deleted; its timesheet entries can be billed again."
+    )
+
+
+def _invoice_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    next_url = reverse("invoicing:invoice_detail", args=[pk])
+    return run_action(request, service, invoice=invoice, done=done, next_url=next_url)
+
+
+@require_POST
+@manager_required
+def invoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _invoice_action(request, pk, services.invoice_validate, "{0} is validated.")
+
+
+@require_POST
+@manager_required
+def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _invoice_action(
+        request,
+        pk,
+        services.invoice_cancel,
+        "The draft is cancelled; its timesheet entries can be billed again.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add Credit Note: for the whole invoice or the lines ticked."""
+    invoice = _invoice_detail(pk)
+    form = CreditNoteForm(request.POST if request.method == "POST" else None, invoice=invoice)
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["lines"])
+        remaining = form.fields["lines"].queryset
+        everything = {line.pk for line in chosen} == set(remaining.values_list("pk", flat=True))
+        try:
+            credit_note = services.invoice_credit(
+                invoice=invoice, lines=None if everything else chosen, actor=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Credit note {credit_note} created for {invoice}.")
+            return redirect("invoicing:invoice_detail", pk=credit_note.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "invoicing/credit_form.html", {"invoice": invoice, "form": form}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register Payment: amount (the amount due by default), date, method, reference."""
+    invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+    form = PaymentForm(
+        request.POST if request.method == "POST" else None,
+        initial={"amount": invoice.amount_due, "date": timezone.localdate(), "method": "bank"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_register(invoice=invoice, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            invoice.refresh_from_db()
+            messages.success(
+                request, f"Payment registered: {invoice} is {invoice.get_payment_state_display()}."
+            )
+            return redirect("invoicing:invoice_detail", pk=pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "invoicing/payment_form.html", {"invoice": invoice, "form": form}, status=status
+    )
+
+
+@require_GET
+@manager_required
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        content = services.invoice_pdf_bytes(invoice=invoice)
+    except ValidationError as error:
+        flash_error(request, error)
+        return redirect("invoicing:invoice_detail", pk=pk)
+    name = (str(invoice) if invoice.number else f"draft-{invoice.pk}").replace("/", "-")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response

@@ -1,0 +1,53 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory, UserFactory
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def helpdesk_user(db):
+    return StaffUserFactory(username="hd_user")
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="manager")
+
+
+@pytest.fixture
+def admin(db):
+    return AdminFactory(username="admin")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()
+
+
+@pytest.fixture
+def user_api(helpdesk_user):
+    return token_client(helpdesk_user)
+
+
+@pytest.fixture
+def manager_api(manager):
+    return token_client(manager)
+
+
+@pytest.fixture
+def admin_api(admin):
+    return token_client(admin)

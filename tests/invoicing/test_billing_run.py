@@ -1,0 +1,82 @@
+"""The month-end billing run: preview, run, run again (issue 4)."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from invoicing.models import Invoice
+from invoicing.services import billing_run, billing_run_preview, invoice_create_from_order
+from sales.models import Product
+
+from .conftest import day, refreshed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def orders(make_line, log):
+    """Four confirmed orders (two to invoice up to the 5th) and a quotation."""
+    hours = make_line(unit="Hours", price="100", tax="21")
+    log(hours, hours=2, date=day(1))
+    log(hours, hours=1, date=day(9))  # after the run's date
+    prepaid = make_line(unit="Days", price="800", quantity="2", policy=Product.POLICY_ORDER)
+    later_only = make_line()
+    log(later_only, hours=4, date=day(8))
+    done = make_line()
+    log(done, hours=1, date=day(1))
+    invoice_create_from_order(order=done.order)
+    quotation = make_line(confirm=False)
+    return {"hours": hours, "prepaid": prepaid, "later_only": later_only, "quotation": quotation}
+
+
+def test_the_preview_lists_what_would_be_invoiced_and_writes_nothing(orders):
+    before = Invoice.objects.count()
+
+    rows = billing_run_preview(up_to=day(5))
+
+    assert [row.order_id for row in rows] == [
+        orders["hours"].order_id,
+        orders["prepaid"].order_id,
+    ]
+    hours_row, prepaid_row = rows
+    assert hours_row.customer_name == orders["hours"].order.customer.name
+    assert (hours_row.hours, hours_row.amount_untaxed) == (Decimal("2.00"), Decimal("200.00"))
+    assert hours_row.amount_total == Decimal("242.00")
+    assert (prepaid_row.hours, prepaid_row.amount_untaxed) == (Decimal("16.00"), Decimal("1600.00"))
+    assert Invoice.objects.count() == before
+
+
+def test_the_run_makes_one_draft_per_order_and_running_it_again_makes_nothing(orders):
+    before = Invoice.objects.count()
+
+    invoices = billing_run(up_to=day(5))
+
+    assert sorted(i.sale_order_id for i in invoices) == sorted(
+        [orders["hours"].order_id, orders["prepaid"].order_id]
+    )
+    assert all(i.state == Invoice.DRAFT for i in invoices)
+    assert refreshed(orders["hours"]).qty_to_invoice == Decimal("1.00")  # the 9th is left
+    assert billing_run(up_to=day(5)) == []
+    assert Invoice.objects.count() == before + 2
+
+
+def test_the_command_previews_then_runs(orders):
+    out = StringIO()
+    call_command("billing_run", "--up-to", "2026-03-05", "--preview", stdout=out)
+    assert "would be invoiced" in out.getvalue()
+    assert orders["hours"].order.name in out.getvalue()
+    assert not Invoice.objects.filter(sale_order=orders["hours"].order).exists()
+
+    out = StringIO()
+    call_command("billing_run", "--up-to", "2026-03-05", stdout=out)
+    assert "Created 2 draft invoice(s)" in out.getvalue()
+    out = StringIO()
+    call_command("billing_run", "--up-to", "2026-03-05", stdout=out)
+    assert "Nothing to invoice" in out.getvalue()
+
+
+def test_the_command_refuses_a_bad_date(db):
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("billing_run", "--up-to", "March")

@@ -1,0 +1,151 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from core.forms import UserChoiceField, apply_service_errors
+from core.numbers import parse_duration
+from helpdesk.models import Ticket
+from helpdesk.selectors import helpdesk_staff
+from projects.models import Project
+from sales.models import Customer
+from timesheets import selectors
+from timesheets.models import TimesheetEntry
+
+
+class DurationField(forms.CharField):
+    """A duration typed as H:MM (1:30) or decimal hours (1.5), cleaned to whole minutes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "decimal", "autocomplete": "off", "size": 6, "placeholder": "H:MM"}
+        )
+
+    def to_python(self, value) -> int | None:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            hours, minutes = divmod(value, 60)
+            return f"{hours}:{minutes:02d}"
+        return value
+
+
+class EntryForm(forms.Form):
+    """One timesheet entry: date, employee, description, duration.
+
+    A manager picks the employee; anyone else logs for themselves (the field is hidden
+    from them). For an invoiced (locked) entry only the description can change.
+    """
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    employee = UserChoiceField(queryset=None)
+    description = forms.CharField(required=False)
+    duration = DurationField()
+
+    def __init__(
+        self, *args, user, entry: TimesheetEntry | None = None, can_choose_employee: bool, **kwargs
+    ):
+        if entry is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "date": entry.date,
+                    "employee": entry.employee_id,
+                    "description": entry.description,
+                    "duration": entry.minutes,
+                },
+            )
+        else:
+            kwargs.setdefault("initial", {"date": timezone.localdate(), "employee": user.pk})
+        kwargs.setdefault("auto_id", "id_edit_%s" if entry is not None else "id_add_%s")
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.entry = entry
+        self.html_form_id = "entry-edit" if entry is not None else "entry-add"
+        for form_field in self.fields.values():
+            # The inputs sit in table cells; the `form` attribute ties them to their <form>.
+            form_field.widget.attrs["form"] = self.html_form_id
+        if can_choose_employee:
+            self.fields["employee"].queryset = helpdesk_staff()
+        else:
+            del self.fields["employee"]
+        if entry is not None and entry.is_locked:
+            for name in ("date", "employee", "duration"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+    def service_changes(self) -> dict:
+        """The fields as timesheet service keyword arguments (duration -> minutes)."""
+        data = self.cleaned_data
+        changes = {"description": data["description"]}
+        if not (self.entry is not None and self.entry.is_locked):
+            changes["date"] = data["date"]
+            changes["minutes"] = data["duration"]
+            changes["employee"] = data.get("employee") or self.user
+        return changes
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """Service errors name the model field `minutes`; the form calls it `duration`."""
+    apply_service_errors(form, error, renames={"minutes": "duration"})
+
+
+class EntryFilterForm(forms.Form):
+    employee = UserChoiceField(queryset=None, required=False)
+    project = forms.ModelChoiceField(queryset=Project.objects.all(), required=False)
+    customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    billing = forms.ChoiceField(label="Billing", choices=selectors.BILLING_CHOICES, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employee"].queryset = helpdesk_staff()
+
+    def filters(self) -> selectors.EntryFilters:
+        if not self.is_valid():
+            return selectors.EntryFilters()
+        data = self.cleaned_data
+        return selectors.EntryFilters(
+            employee=data["employee"].pk if data["employee"] else None,
+            project=data["project"].pk if data["project"] else None,
+            customer=data["customer"].pk if data["customer"] else None,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            billing=data["billing"],
+        )
+
+
+class AddRowForm(forms.Form):
+    """Add a ticket or a task as an (empty) row of the week grid."""
+
+    add = forms.ChoiceField(label="Add a line", required=False)
+
+    def __init__(self, *args, tickets: list[Ticket], tasks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["add"].choices = [
+            ("", "Choose a ticket or a task…"),
+            ("Tickets", [(f"ticket-{t.pk}", f"#{t.pk} {t.subject}") for t in tickets]),
+            ("Tasks", [(f"task-{t.pk}", f"{t.project.name} / {t.name}") for t in tasks]),
+        ]
+
+
+def parse_week(value: str | None) -> datetime.date:
+    """The Monday of the week holding `value` (YYYY-MM-DD), this week when missing or bad."""
+    try:
+        day = datetime.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        day = timezone.localdate()
+    return selectors.week_start(day)

@@ -1,0 +1,305 @@
+"""Reads for the Timesheets pages, the ticket's Timesheets tab and the task's entries."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet, Sum
+
+from helpdesk.models import Ticket
+from projects.models import Project, Task
+from timesheets.models import TimesheetEntry
+
+BILLED = "billed"
+NOT_BILLED = "not_billed"
+NON_BILLABLE = "non_billable"
+BILLING_CHOICES = [
+    ("", "Any billing"),
+    (BILLED, "Billed"),
+    (NOT_BILLED, "Not billed"),
+    (NON_BILLABLE, "Non-billable"),
+]
+
+
+def entries_qs() -> QuerySet[TimesheetEntry]:
+    """Entries with everything a row shows, in the same query."""
+    return TimesheetEntry.objects.select_related(
+        "employee", "project", "task", "ticket", "sale_line__order", "invoice_line__invoice"
+    )
+
+
+def entries_for_ticket(*, ticket: Ticket) -> QuerySet[TimesheetEntry]:
+    return entries_qs().filter(ticket=ticket).order_by("-date", "-id")
+
+
+def entries_for_task(*, task: Task) -> QuerySet[TimesheetEntry]:
+    """All the task's entries, those logged from its tickets included (one record each)."""
+    return entries_qs().filter(task=task).order_by("-date", "-id")
+
+
+def ticket_for_entries(*, pk: int) -> Ticket | None:
+    """A ticket with what its Timesheets tab needs: team, project, task and order line."""
+    return (
+        Ticket.objects.select_related(
+            "team__project", "customer", "task__sale_line__order", "task__sale_line__uom"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def task_for_entries(*, pk: int) -> Task | None:
+    return (
+        Task.objects.select_related("project", "sale_line__order", "sale_line__uom")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def entry_on(*, entry_pk: int, ticket: Ticket | None = None, task: Task | None = None):
+    """The entry if it is one of this ticket's (or this task's), else None."""
+    qs = TimesheetEntry.objects.select_related("employee").filter(pk=entry_pk)
+    qs = qs.filter(ticket=ticket) if ticket is not None else qs.filter(task=task)
+    return qs.first()
+
+
+def total_minutes(entries: list[TimesheetEntry]) -> int:
+    return sum(entry.minutes for entry in entries)
+
+
+# --- All Timesheets ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    employee: int | None = None
+    project: int | None = None
+    customer: int | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    billing: str = ""
+
+
+def entry_list(*, filters: EntryFilters) -> QuerySet[TimesheetEntry]:
+    qs = entries_qs()
+    if filters.employee:
+        qs = qs.filter(employee_id=filters.employee)
+    if filters.project:
+        qs = qs.filter(project_id=filters.project)
+    if filters.customer:
+        qs = qs.filter(
+            Q(ticket__customer_id=filters.customer)
+            | Q(task__customer_id=filters.customer)
+            | Q(sale_line__order__customer_id=filters.customer)
+        )
+    if filters.date_from:
+        qs = qs.filter(date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(date__lte=filters.date_to)
+    if filters.billing == BILLED:
+        qs = qs.filter(invoice_line__isnull=False)
+    elif filters.billing == NOT_BILLED:
+        qs = qs.filter(sale_line__isnull=False, invoice_line__isnull=True)
+    elif filters.billing == NON_BILLABLE:
+        qs = qs.filter(sale_line__isnull=True)
+    return qs.order_by("-date", "-id")
+
+
+def entry_totals(entries: QuerySet[TimesheetEntry]) -> dict[str, int]:
+    """Total, billable and non-billable minutes of the filtered entries, in one query."""
+    totals = entries.order_by().aggregate(
+        total=Sum("minutes"),
+        billable=Sum("minutes", filter=Q(sale_line__isnull=False)),
+        billed=Sum("minutes", filter=Q(invoice_line__isnull=False)),
+    )
+    return {key: int(value or 0) for key, value in totals.items()}
+
+
+# --- My Timesheets: the week grid -----------------------------------------------------
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+@dataclass
+class GridCell:
+    row_key: str
+    date: datetime.date
+    entries: list[TimesheetEntry] = field(default_factory=list)
+
+    @property
+    def minutes(self) -> int:
+        return sum(entry.minutes for entry in self.entries)
+
+    @property
+    def single(self) -> TimesheetEntry | None:
+        return self.entries[0] if len(self.entries) == 1 else None
+
+    @property
+    def editable(self) -> bool:
+        """Typed into when empty or holding one unlocked entry."""
+        return not self.entries or (len(self.entries) == 1 and not self.entries[0].is_locked)
+
+    @property
+    def cell_id(self) -> str:
+        return f"cell-{self.row_key}-{self.date:%Y%m%d}"
+
+
+@dataclass
+class GridRow:
+    key: str  # "ticket-12", "task-5" or "project-3"
+    label: str
+    url: str
+    cells: list[GridCell]
+
+    @property
+    def minutes(self) -> int:
+        return sum(cell.minutes for cell in self.cells)
+
+
+@dataclass
+class WeekGrid:
+    monday: datetime.date
+    days: list[datetime.date]
+    rows: list[GridRow]
+
+    @property
+    def day_totals(self) -> list[tuple[datetime.date, int]]:
+        return [
+            (day, sum(row.cells[i].minutes for row in self.rows)) for i, day in enumerate(self.days)
+        ]
+
+    @property
+    def minutes(self) -> int:
+        return sum(row.minutes for row in self.rows)
+
+    def row(self, key: str) -> GridRow | None:
+        return next((row for row in self.rows if row.key == key), None)
+
+
+def row_key_of(entry: TimesheetEntry) -> str:
+    if entry.ticket_id:
+        return f"ticket-{entry.ticket_id}"
+    if entry.task_id:
+        return f"task-{entry.task_id}"
+    return f"project-{entry.project_id}"
+
+
+def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) -> WeekGrid:
+    """The employee's week: one row per ticket / task / project, one column per day.
+
+    Three queries at most whatever the number of rows: the week's entries (with their
+    ticket, task and project), then the tickets and the tasks of the extra (empty) rows.
+    """
+    from django.urls import reverse
+
+    days = [monday + datetime.timedelta(days=i) for i in range(7)]
+    entries = list(
+        TimesheetEntry.objects.filter(employee=employee, date__range=(days[0], days[-1]))
+        .select_related("ticket", "task", "project")
+        .order_by("date", "id")
+    )
+    labels: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        key = row_key_of(entry)
+        if key in labels:
+            continue
+        if entry.ticket_id:
+            labels[key] = (
+                f"#{entry.ticket_id} {entry.ticket.subject}",
+                reverse("helpdesk:ticket_detail", args=[entry.ticket_id]),
+            )
+        elif entry.task_id:
+            labels[key] = (entry.task.name, reverse("projects:task_detail", args=[entry.task_id]))
+        else:
+            labels[key] = (
+                entry.project.name,
+                reverse("projects:project_detail", args=[entry.project_id]),
+            )
+    extra = parse_row_keys([key for key in extra_keys if key not in labels])
+    if extra["ticket"]:
+        for ticket in Ticket.objects.filter(pk__in=extra["ticket"]):
+            labels[f"ticket-{ticket.pk}"] = (
+                f"#{ticket.pk} {ticket.subject}",
+                reverse("helpdesk:ticket_detail", args=[ticket.pk]),
+            )
+    if extra["task"]:
+        for task in Task.objects.filter(pk__in=extra["task"]):
+            labels[f"task-{task.pk}"] = (
+                task.name,
+                reverse("projects:task_detail", args=[task.pk]),
+            )
+    cells: dict[tuple[str, datetime.date], GridCell] = {}
+    for key in labels:
+        for day in days:
+            cells[(key, day)] = GridCell(row_key=key, date=day)
+    for entry in entries:
+        cells[(row_key_of(entry), entry.date)].entries.append(entry)
+    rows = [
+        GridRow(key=key, label=label, url=url, cells=[cells[(key, day)] for day in days])
+        for key, (label, url) in labels.items()
+    ]
+    return WeekGrid(monday=monday, days=days, rows=rows)
+
+
+def parse_row_keys(keys) -> dict[str, list[int]]:
+    """'ticket-12' / 'task-5' / 'project-3' keys by kind; malformed keys are ignored."""
+    parsed: dict[str, list[int]] = {"ticket": [], "task": [], "project": []}
+    for key in keys:
+        kind, _, pk = str(key).partition("-")
+        if kind in parsed and pk.isdigit():
+            parsed[kind].append(int(pk))
+    return parsed
+
+
+def row_target(key: str) -> dict:
+    """The ticket / task / project a grid row logs on, as timesheet_log keyword arguments.
+
+    Raises the model's DoesNotExist for an unknown key.
+    """
+    parsed = parse_row_keys([key])
+    if parsed["ticket"]:
+        return {
+            "ticket": Ticket.objects.select_related("team__project", "task").get(
+                pk=parsed["ticket"][0]
+            )
+        }
+    if parsed["task"]:
+        return {"task": Task.objects.select_related("project").get(pk=parsed["task"][0])}
+    if parsed["project"]:
+        return {"project": Project.objects.get(pk=parsed["project"][0])}
+    raise TimesheetEntry.DoesNotExist(f"Unknown row {key!r}.")
+
+
+def cell_entries(*, employee, key: str, date: datetime.date) -> list[TimesheetEntry]:
+    """The employee's entries of one grid cell."""
+    parsed = parse_row_keys([key])
+    qs = TimesheetEntry.objects.filter(employee=employee, date=date)
+    if parsed["ticket"]:
+        qs = qs.filter(ticket_id=parsed["ticket"][0])
+    elif parsed["task"]:
+        qs = qs.filter(task_id=parsed["task"][0], ticket__isnull=True)
+    elif parsed["project"]:
+        qs = qs.filter(project_id=parsed["project"][0], task__isnull=True, ticket__isnull=True)
+    else:
+        return []
+    return list(qs.order_by("id"))
+
+
+def loggable_tickets(*, user) -> QuerySet[Ticket]:
+    """Open tickets of teams with Timesheet on Ticket: rows that can be added to the grid."""
+    return (
+        Ticket.objects.filter(stage__in=Ticket.OPEN_STAGES, team__use_timesheets=True)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True) | Q(team__members=user))
+        .distinct()
+        .order_by("-id")[:200]
+    )
+
+
+def loggable_tasks() -> QuerySet[Task]:
+    return (
+        Task.objects.filter(project__allow_timesheets=True, project__active=True)
+        .exclude(stage__in=[Task.DONE, Task.CANCELLED])
+        .select_related("project")
+        .order_by("project__name", "name")[:200]
+    )
