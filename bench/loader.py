@@ -1093,7 +1093,11 @@ def reset_business_data() -> None:
     tables = [m._meta.db_table for m in (Payment, *BUSINESS_MODELS, Sequence)]
     with transaction.atomic(), connection.cursor() as cursor:
         if _is_postgres():
+            # Rows written earlier in this transaction have foreign-key checks pending,
+            # which TRUNCATE refuses: run them now, then defer again for the load.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")

@@ -120,6 +120,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "django": django.get_version(),
         "database": connection.vendor,
+        "load_average": _load_average(),
     }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -131,6 +132,14 @@ def machine_info() -> dict[str, Any]:
         info["postgresql"] = "sqlite"
         info["sqlite"] = sqlite3.sqlite_version
     return info
+
+
+def _load_average() -> list[float] | None:
+    """Other processes on the machine skew every figure: recorded with the results."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _cpu_model() -> str:
@@ -276,19 +285,30 @@ def _floor_url(page: Page, fx: Fixtures) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+def _is_transaction_control(sql: str) -> bool:
+    words = sql.lstrip().upper().split(None, 2)
+    return bool(words) and (
+        words[0] in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
+        or (words[0] == "ROLLBACK" and (len(words) == 1 or words[1] == "TO"))
+    )
+
+
 def _time_get(
     client: Client, url: str, runs: int, captured: list | None = None
 ) -> tuple[list[float], int, int]:
     """One counted request (queries, status), then `runs` timed ones. The counted
     request's queries (sql, time) are appended to `captured` when given."""
-    reset_queries()  # the request resets the log, which would hide what it captured
-    with CaptureQueriesContext(connection) as queries:
+    reset_queries()
+    with CaptureQueriesContext(connection) as context:
         response = client.get(url)
+    # Read now: the next request (outside the context) resets the query log. Transaction
+    # control (logged on SQLite, not on PostgreSQL) is not counted.
+    queries = [q for q in context.captured_queries if not _is_transaction_control(q["sql"])]
     if response.status_code != 200:
         raise NotAvailable(f"GET {url} answered HTTP {response.status_code}")
     size = len(response.content)
     if captured is not None:
-        captured.extend(queries.captured_queries)
+        captured.extend(queries)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -296,7 +316,7 @@ def _time_get(
         samples.append(_ms_since(start))
         if response.status_code != 200:
             raise NotAvailable(f"GET {url} answered HTTP {response.status_code}")
-    return samples, len(queries.captured_queries), size
+    return samples, len(queries), size
 
 
 # --- the benchmark ---------------------------------------------------------------------------

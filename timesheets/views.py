@@ -341,6 +341,12 @@ CSV_HEADER = [
 ]
 
 
+def _cell(text: str) -> str:
+    """User text for a spreadsheet: a leading = + - @ (or tab / CR) would make it a formula
+    (CSV injection), so such a value is prefixed with an apostrophe."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv_row(entry: TimesheetEntry) -> list[str]:
     if entry.invoice_line_id:
         billing = "Billed"
@@ -350,11 +356,11 @@ def _csv_row(entry: TimesheetEntry) -> list[str]:
         billing = "Non-billable"
     return [
         entry.date.isoformat(),
-        entry.employee.get_full_name() or entry.employee.get_username(),
-        entry.project.name,
-        entry.task.name if entry.task_id else "",
+        _cell(entry.employee.get_full_name() or entry.employee.get_username()),
+        _cell(entry.project.name),
+        _cell(entry.task.name) if entry.task_id else "",
         f"#{entry.ticket_id} {entry.ticket.subject}" if entry.ticket_id else "",
-        entry.description,
+        _cell(entry.description),
         format_minutes(entry.minutes),
         f"{entry.hours:.2f}",
         entry.sale_line.order.name if entry.sale_line_id else "",

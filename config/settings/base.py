@@ -106,9 +106,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
-LOGIN_URL = "login"
+LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "core:login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: the age counts from the last request
 SESSION_COOKIE_HTTPONLY = True
@@ -120,7 +120,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # username from one address, that pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES;
 # a success resets the count. Unlock early with `manage.py axes_reset` (everything),
 # `axes_reset_username <name>` or `axes_reset_ip <address>`.
-AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_ENABLED = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from core.numbers import round_half_up
 from invoicing.models import Invoice
 from invoicing.services.common import ZERO
 from invoicing.services.drafts import invoice_create_from_order, plan_lines
@@ -31,7 +32,7 @@ class BillingRunRow:
 
 
 def billing_run_preview(*, up_to: date) -> list[BillingRunRow]:
-    """What `billing_run(up_to=...)` would invoice, written nowhere (three queries)."""
+    """What `billing_run(up_to=...)` would invoice, written nowhere (four queries)."""
     if not isinstance(up_to, date):
         raise ValidationError({"up_to": "Give the date to invoice up to."})
     lines = list(
@@ -47,7 +48,7 @@ def billing_run_preview(*, up_to: date) -> list[BillingRunRow]:
         order = plans[0].sale_line.order
         untaxed = sum((plan.amounts[0] for plan in plans), ZERO)
         total = sum((plan.amounts[2] for plan in plans), ZERO)
-        hours = sum((plan.hours for plan in plans), ZERO).quantize(Decimal("0.01"))
+        hours = round_half_up(sum((plan.hours for plan in plans), ZERO))
         rows.append(
             BillingRunRow(
                 order_id=order.pk,

@@ -89,6 +89,32 @@ def make_ticket(db):
     return _make
 
 
+def untracked_product(*, unit: str, price: str, tax: str, name: str | None = None) -> Product:
+    """A prepaid product that creates no task (sold in Units, or a fixed block of hours)."""
+    extra = {"name": name} if name else {}
+    return ProductFactory(
+        uom=uom(unit),
+        list_price=Decimal(price),
+        tax_rate=Decimal(tax),
+        invoice_policy=Product.POLICY_ORDER,
+        service_tracking=Product.TRACKING_NO,
+        project=None,
+        **extra,
+    )
+
+
+@pytest.fixture
+def example_8_invoice(db):
+    """DOMAIN.md example 8: three lines of 1 unit at 0.10 with 25% tax, validated."""
+    from invoicing.services import invoice_create_from_order, invoice_validate
+
+    product = untracked_product(unit="Units", price="0.10", tax="25")
+    lines = [{"product": product, "quantity": 1}] * 3
+    order = order_create(customer=CustomerFactory(), lines=lines)
+    order_confirm(order=order)
+    return invoice_validate(invoice=invoice_create_from_order(order=order))
+
+
 def refreshed(line: SaleOrderLine) -> SaleOrderLine:
     return SaleOrderLine.objects.select_related("order", "uom").get(pk=line.pk)
 

@@ -80,3 +80,14 @@ def test_the_command_previews_then_runs(orders):
 def test_the_command_refuses_a_bad_date(db):
     with pytest.raises(CommandError, match="not a date"):
         call_command("billing_run", "--up-to", "March")
+
+
+def test_the_preview_runs_a_constant_number_of_queries(
+    make_line, log, django_assert_max_num_queries
+):
+    for _ in range(6):
+        line = make_line()
+        log(line, hours=1, date=day(1))
+    with django_assert_max_num_queries(4):
+        rows = billing_run_preview(up_to=day(5))
+    assert len(rows) == 6

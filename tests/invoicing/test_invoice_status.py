@@ -6,120 +6,56 @@ from invoicing.services import invoice_create_from_order
 from sales.models import InvoiceStatus, Product
 from sales.services import order_cancel, order_line_add
 
-from .conftest import refreshed
+from .conftest import day, refreshed
 
 pytestmark = pytest.mark.django_db
 
 PREPAID = Product.POLICY_ORDER
 DELIVERED = Product.POLICY_DELIVERY
+S = InvoiceStatus
 
-
-def _prepaid_not_confirmed(make_line, log):
-    return make_line(policy=PREPAID, confirm=False)
-
-
-def _prepaid_cancelled(make_line, log):
-    line = make_line(policy=PREPAID)
-    order_cancel(order=line.order)
-    return line
-
-
-def _prepaid_to_invoice(make_line, log):
-    return make_line(policy=PREPAID)
-
-
-def _prepaid_fully(make_line, log):
-    line = make_line(policy=PREPAID, quantity="10")
-    invoice_create_from_order(order=line.order)
-    log(line, hours=4)
-    return line
-
-
-def _prepaid_exactly_delivered(make_line, log):
-    line = make_line(policy=PREPAID, quantity="10")
-    invoice_create_from_order(order=line.order)
-    log(line, hours=10)
-    return line
-
-
-def _prepaid_upselling(make_line, log):
-    line = make_line(policy=PREPAID, quantity="10")
-    invoice_create_from_order(order=line.order)
-    log(line, hours=11)
-    return line
-
-
-def _prepaid_over_delivered_not_invoiced(make_line, log):
-    line = make_line(policy=PREPAID, quantity="10")
-    log(line, hours=11)
-    return line
-
-
-def _delivered_not_confirmed(make_line, log):
-    return make_line(policy=DELIVERED, confirm=False)
-
-
-def _delivered_nothing_logged(make_line, log):
-    return make_line(policy=DELIVERED)
-
-
-def _delivered_to_invoice(make_line, log):
-    line = make_line(policy=DELIVERED, quantity="10")
-    log(line, hours=3)
-    return line
-
-
-def _delivered_partly_delivered_and_invoiced(make_line, log):
-    line = make_line(policy=DELIVERED, quantity="10")
-    log(line, hours=3)
-    invoice_create_from_order(order=line.order)
-    return line
-
-
-def _delivered_fully(make_line, log):
-    line = make_line(policy=DELIVERED, quantity="10")
-    log(line, hours=10)
-    invoice_create_from_order(order=line.order)
-    return line
-
-
-def _delivered_over_delivered_and_invoiced(make_line, log):
-    line = make_line(policy=DELIVERED, quantity="10")
-    log(line, hours=12)
-    invoice_create_from_order(order=line.order)
-    return line
-
-
-def _delivered_over_delivered_not_invoiced(make_line, log):
-    line = make_line(policy=DELIVERED, quantity="10")
-    log(line, hours=12)
-    return line
-
-
+# (case, policy, order state, hours logged then, invoiced?, hours logged after, status)
+# Every line is ordered 10 Hours.
 CASES = [
-    (_prepaid_not_confirmed, InvoiceStatus.NO),
-    (_prepaid_cancelled, InvoiceStatus.NO),
-    (_prepaid_to_invoice, InvoiceStatus.TO_INVOICE),
-    (_prepaid_fully, InvoiceStatus.INVOICED),
-    (_prepaid_exactly_delivered, InvoiceStatus.INVOICED),
-    (_prepaid_upselling, InvoiceStatus.UPSELLING),
-    (_prepaid_over_delivered_not_invoiced, InvoiceStatus.TO_INVOICE),
-    (_delivered_not_confirmed, InvoiceStatus.NO),
-    (_delivered_nothing_logged, InvoiceStatus.NO),
-    (_delivered_to_invoice, InvoiceStatus.TO_INVOICE),
-    (_delivered_partly_delivered_and_invoiced, InvoiceStatus.NO),
-    (_delivered_fully, InvoiceStatus.INVOICED),
-    (_delivered_over_delivered_and_invoiced, InvoiceStatus.INVOICED),
-    (_delivered_over_delivered_not_invoiced, InvoiceStatus.TO_INVOICE),
+    ("prepaid-quotation", PREPAID, "draft", 0, False, 0, S.NO),
+    ("prepaid-cancelled", PREPAID, "cancel", 0, False, 0, S.NO),
+    ("prepaid-to-invoice", PREPAID, "sale", 0, False, 0, S.TO_INVOICE),
+    ("prepaid-over-delivered-not-invoiced", PREPAID, "sale", 11, False, 0, S.TO_INVOICE),
+    ("prepaid-fully-invoiced-part-delivered", PREPAID, "sale", 0, True, 4, S.INVOICED),
+    ("prepaid-fully-invoiced-all-delivered", PREPAID, "sale", 0, True, 10, S.INVOICED),
+    ("prepaid-upselling", PREPAID, "sale", 0, True, 11, S.UPSELLING),
+    ("delivered-quotation", DELIVERED, "draft", 0, False, 0, S.NO),
+    ("delivered-cancelled", DELIVERED, "cancel", 0, False, 0, S.NO),
+    ("delivered-nothing-logged", DELIVERED, "sale", 0, False, 0, S.NO),
+    ("delivered-to-invoice", DELIVERED, "sale", 3, False, 0, S.TO_INVOICE),
+    ("delivered-more-logged-after-invoice", DELIVERED, "sale", 3, True, 1, S.TO_INVOICE),
+    ("delivered-part-delivered-all-invoiced", DELIVERED, "sale", 3, True, 0, S.NO),
+    ("delivered-fully-invoiced", DELIVERED, "sale", 10, True, 0, S.INVOICED),
+    ("delivered-over-delivered-invoiced", DELIVERED, "sale", 12, True, 0, S.INVOICED),
+    ("delivered-over-delivered-not-invoiced", DELIVERED, "sale", 12, False, 0, S.TO_INVOICE),
 ]
 
 
 @pytest.mark.parametrize(
-    ("build", "expected"), CASES, ids=[build.__name__.strip("_") for build, _ in CASES]
+    ("policy", "state", "before", "invoiced", "after", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
 )
-def test_line_invoice_status(make_line, log, build, expected):
-    line = refreshed(build(make_line, log))
+def test_line_invoice_status(make_line, log, policy, state, before, invoiced, after, expected):
+    line = make_line(policy=policy, quantity="10", confirm=state != "draft")
+    if before:
+        log(line, hours=before, date=day(1))
+    if invoiced:
+        invoice_create_from_order(order=line.order)
+    if after:
+        log(line, hours=after, date=day(2))
+    if state == "cancel":
+        order_cancel(order=line.order)
+
+    line = refreshed(line)
+
     assert line.invoice_status == expected
+    assert line.order.invoice_status == expected  # a one-line order shares its status
 
 
 def test_a_quotation_has_nothing_to_invoice_whatever_was_logged(make_line, log):

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-from decimal import Decimal
 
 import pytest
 
@@ -13,11 +12,10 @@ from invoicing.services import (
     invoice_pdf_bytes,
     invoice_validate,
 )
-from sales.models import Product
-from sales.services import order_confirm, order_create, order_line_add
-from tests.factories import CustomerFactory, ProductFactory, StaffUserFactory, uom
+from sales.services import order_line_add
+from tests.factories import StaffUserFactory
 
-from .conftest import day
+from .conftest import day, untracked_product
 
 pytestmark = [
     pytest.mark.django_db,
@@ -43,15 +41,7 @@ def posted(make_line, log, make_ticket):
     log(line, hours="1.5", date=day(1), ticket=printer)
     log(line, minutes=45, date=day(2), ticket=printer, who=bob)
     log(line, hours=3, date=day(2), ticket=mail)
-    prepaid = ProductFactory(
-        uom=uom("Hours"),
-        list_price=Decimal("50"),
-        tax_rate=Decimal("6"),
-        invoice_policy=Product.POLICY_ORDER,
-        service_tracking=Product.TRACKING_NO,
-        project=None,
-        name="Onboarding pack",
-    )
+    prepaid = untracked_product(unit="Hours", price="50", tax="6", name="Onboarding pack")
     order_line_add(order=line.order, product=prepaid, quantity=2)
     draft = invoice_create_from_order(order=line.order)
     return invoice_validate(invoice=draft, invoice_date=day(3))
@@ -78,20 +68,8 @@ def test_the_pdf_shows_number_parties_lines_tax_per_rate_totals_and_appendix(pos
     assert "Total 5:15 hours" in text
 
 
-def test_example_8_figures_are_the_same_in_the_pdf(db):
-    product = ProductFactory(
-        uom=uom("Units"),
-        list_price=Decimal("0.10"),
-        tax_rate=Decimal("25"),
-        invoice_policy=Product.POLICY_ORDER,
-        service_tracking=Product.TRACKING_NO,
-        project=None,
-    )
-    lines = [{"product": product, "quantity": 1}] * 3
-    order = order_create(customer=CustomerFactory(), lines=lines)
-    order_confirm(order=order)
-    invoice = invoice_validate(invoice=invoice_create_from_order(order=order))
-
+def test_example_8_figures_are_the_same_in_the_pdf(example_8_invoice):
+    invoice = example_8_invoice
     text = pdf_text(invoice_pdf_bytes(invoice=invoice))
 
     assert "VAT 25%" in text

@@ -16,8 +16,6 @@ from invoicing.services import (
 )
 from projects.models import Task
 from sales.models import InvoiceStatus, Product
-from sales.services import order_confirm, order_create
-from tests.factories import CustomerFactory, ProductFactory, uom
 from timesheets.models import TimesheetEntry
 
 from .conftest import day, refreshed
@@ -148,22 +146,8 @@ def test_example_7_a_period_bills_only_the_entries_inside_it(make_line, log):
     assert list(invoice_line.timesheets.values_list("pk", flat=True)) == [inside.pk]
 
 
-def test_example_8_tax_is_rounded_per_line(db):
-    product = ProductFactory(
-        uom=uom("Units"),
-        list_price=D("0.10"),
-        tax_rate=D("25"),
-        invoice_policy=Product.POLICY_ORDER,
-        service_tracking=Product.TRACKING_NO,
-        project=None,
-    )
-    order = order_create(
-        customer=CustomerFactory(), lines=[{"product": product, "quantity": 1}] * 3
-    )
-    order_confirm(order=order)
-
-    invoice = invoice_validate(invoice=invoice_create_from_order(order=order))
-
+def test_example_8_tax_is_rounded_per_line(example_8_invoice):
+    invoice = example_8_invoice
     assert [line.amount_tax for line in invoice.lines.all()] == [D("0.03")] * 3
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.amount_untaxed == D("0.30")

@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checklist with zero findings."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -60,3 +61,26 @@ def test_production_settings_fail_check_deploy_with_a_weak_secret_key():
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout
+
+
+def test_production_settings_keep_throttling_headers_and_secure_cookies():
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'axes': s.AXES_ENABLED, 'backend': s.AUTHENTICATION_BACKENDS[0],"
+        "'middleware': s.MIDDLEWARE, 'debug': s.DEBUG,"
+        "'cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY],"
+        "'idle': [s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST]}))"
+    )
+    result = _manage(
+        "shell", "-c", script, SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com"
+    )
+
+    assert result.returncode == 0, result.stderr
+    production = json.loads(result.stdout.strip().splitlines()[-1])
+    assert production["axes"] is True
+    assert production["backend"] == "axes.backends.AxesStandaloneBackend"
+    assert "core.middleware.SecurityHeadersMiddleware" in production["middleware"]
+    assert production["middleware"][-1] == "axes.middleware.AxesMiddleware"
+    assert production["debug"] is False
+    assert production["cookies"] == [True, True, True]
+    assert production["idle"] == [8 * 3600, True]

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from core.middleware import client_ip
 from tests.factories import StaffUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_axes_on")]
@@ -128,3 +129,55 @@ def test_the_admin_login_is_throttled_too(client):
     response = client.post(url, {"username": admin_user.username, "password": PASSWORD})
 
     assert response.status_code == 429
+
+
+def test_client_ip_is_remote_addr_without_a_trusted_proxy(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    assert client_ip(request) == "198.51.100.7"
+
+
+def test_client_ip_is_what_the_trusted_proxy_saw(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+
+    assert client_ip(request) == "203.0.113.9"
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_lockout(client, user, settings):
+    """Behind one proxy, the client's own X-Forwarded-For entries come first; the
+    address the proxy appended is the one counted."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    for attempt in range(5):
+        client.post(
+            reverse("core:login"),
+            {"username": "alice", "password": "wrong"},
+            headers={"x-forwarded-for": f"192.0.2.{attempt}, 203.0.113.9"},
+        )
+
+    response = client.post(
+        reverse("core:login"),
+        {"username": "alice", "password": PASSWORD},
+        headers={"x-forwarded-for": "192.0.2.99, 203.0.113.9"},
+    )
+
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_lockout_is_per_client_address(client, user, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(5):
+        client.post(
+            reverse("core:login"),
+            {"username": "alice", "password": "wrong"},
+            headers={"x-forwarded-for": "203.0.113.9"},
+        )
+
+    response = client.post(
+        reverse("core:login"),
+        {"username": "alice", "password": PASSWORD},
+        headers={"x-forwarded-for": "198.51.100.20"},
+    )
+
+    assert response.status_code == 302

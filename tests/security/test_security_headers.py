@@ -2,6 +2,8 @@
 plus Referrer-Policy, X-Content-Type-Options, Permissions-Policy and X-Frame-Options;
 and the pages (ours and the Django admin's) hold nothing such a policy would block."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from django.urls import reverse
 
 from tests.factories import AdminFactory, CustomerFactory, StaffUserFactory
 from tests.security.inline_code import inline_code
+from tests.security.url_walk import plain_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +86,40 @@ def test_the_admin_change_form_holds_no_inline_script(client):
     assert response.status_code == 200
     assert_security_headers(response)
     assert inline_code(response.content.decode()) == []
+
+
+def test_every_page_without_an_id_carries_the_policy_and_holds_no_blocked_code(client):
+    """As an administrator (who sees every page), each plain URL answers with the
+    headers, and an HTML page holds nothing the policy blocks. Pages with an id:
+    test_url_walk.py."""
+    client.force_login(AdminFactory())
+    problems = []
+    for name, url in plain_urls():
+        response = client.get(url)
+        if response.status_code >= 500:
+            problems.append(f"{name} {url}: {response.status_code}")
+            continue
+        if response.get("Content-Security-Policy") != EXPECTED_CSP:
+            problems.append(f"{name} {url}: no Content-Security-Policy")
+        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+            if findings := inline_code(response.content.decode()):
+                problems.append(f"{name} {url}: {findings}")
+
+    assert problems == []
+
+
+def test_pages_tell_htmx_not_to_inject_its_indicator_style(client):
+    """htmx adds a <style> element for its indicators unless told not to, and the policy
+    blocks it; the indicator rules belong in static/css instead."""
+    client.force_login(StaffUserFactory())
+    html = client.get(reverse("helpdesk:team_list")).content.decode()
+    if "htmx" not in html:
+        pytest.skip("the pages do not load htmx")
+
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']*)\'', html)
+
+    assert config, "base.html needs <meta name=\"htmx-config\" content='{...}'>"
+    assert json.loads(config.group(1)).get("includeIndicatorStyles") is False
 
 
 def test_a_view_may_set_its_own_policy():

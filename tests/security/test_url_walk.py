@@ -19,6 +19,7 @@ from core.models import AppSettings, Sequence
 from invoicing.models import Invoice, InvoiceLine, Payment
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from tests.security.inline_code import inline_code
 from tests.security.url_walk import PkUrl, id_sets, pk_urls
 from tests.security.world import DAY, World, build_world
 from timesheets.models import TimesheetEntry
@@ -113,6 +114,15 @@ class Walk:
             self.problems.append(
                 f"{method} {url} -> {response.status_code}, expected {sorted(allowed)} ({why})"
             )
+
+    def expect_no_inline_code(self, url: str, response) -> None:
+        """A page must hold nothing our Content Security Policy blocks."""
+        if response is None or response.status_code != 200:
+            return
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return
+        if findings := inline_code(response.content.decode()):
+            self.problems.append(f"GET {url}: blocked by the CSP: {findings}")
 
     def assert_clean(self) -> None:
         assert self.requests > 0
@@ -264,6 +274,7 @@ def test_managers_and_admins_reach_every_record(world, role):
         # The admin refuses some changes outright (deleting an order, a posted invoice).
         allowed = {200, 302, 403, 405} if pk_url.is_admin else {200, 302, 405}
         walk.expect("GET", url, response, allowed, role)
+        walk.expect_no_inline_code(url, response)
 
     walk.assert_clean()
 

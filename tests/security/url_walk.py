@@ -162,6 +162,16 @@ def pk_urls() -> list[PkUrl]:
     return list(found.values())
 
 
+def plain_urls() -> list[tuple[str, str]]:
+    """(name, path) of every named URL that takes no argument."""
+    found = {}
+    for pattern, route, namespaces in _patterns(get_resolver().url_patterns):
+        if pattern.name and not _kwargs(pattern) and "(?P<" not in route:
+            name = ":".join((*namespaces, pattern.name))
+            found.setdefault(name, reverse(name))
+    return sorted(found.items())
+
+
 def records_for(
     model: type[models.Model] | None, records: dict[type[models.Model], list[models.Model]]
 ) -> list[models.Model]:

@@ -256,3 +256,12 @@ def test_all_timesheets_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(one):
         _, response = count_queries(reverse("timesheets:all"))
     assert len(response.context["entries"]) == 50
+
+
+def test_the_csv_export_defuses_spreadsheet_formulas(as_user, manager, world):
+    timesheet_log(
+        employee=manager, date=MONDAY, minutes=30, ticket=world.ticket, description="=HYPERLINK(1)"
+    )
+    response = as_user(manager).get(reverse("timesheets:export_csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][5] == "'=HYPERLINK(1)"

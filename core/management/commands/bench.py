@@ -75,6 +75,7 @@ class Command(BaseCommand):
                     f"recompute_all_delivered finds {load_report.delivered_differences} "
                     "difference(s) in the loaded data."
                 )
+        load_average_before = machine_info()["load_average"]
         bench = Bench(
             fixtures=find_fixtures(),
             scale=scale.name,
@@ -93,7 +94,7 @@ class Command(BaseCommand):
             "benchmark": "Billable, issue 7",
             "scale": scale.name,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "machine": machine_info(),
+            "machine": {**machine_info(), "load_average_before": load_average_before},
             "load": load_report.as_dict() if load_report else None,
             "figures": [figure.as_dict() for figure in figures],
             "seconds": round(time.perf_counter() - started, 1),
