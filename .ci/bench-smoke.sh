@@ -49,4 +49,5 @@ fi
 
 echo "bench smoke on $DATABASE_URL"
 "$PY" manage.py migrate --noinput -v0
-"$PY" manage.py bench --scale small --output "$OUTPUT"
+# shellcheck disable=SC2086  # BENCH_ARGS: extra options, word-split on purpose
+"$PY" manage.py bench --scale small --output "$OUTPUT" ${BENCH_ARGS:-}

@@ -81,6 +81,15 @@ class Uom(models.Model):
             raise ValidationError({"ratio": "A reference unit has a ratio of 1."})
 
     @property
+    def step(self) -> Decimal:
+        """The rounding precision as a quantize step.
+
+        The database gives 0.0100 for 0.01, so it is normalised; quantities are stored
+        with 2 decimals, so a finer precision still rounds to 0.01.
+        """
+        return max(self.rounding.normalize(), Decimal("0.01"))
+
+    @property
     def reference_per_unit(self) -> Fraction:
         """How many reference units one of this unit is (Days: 8, Minutes: 1/60)."""
         ratio = Fraction(self.ratio)
@@ -109,12 +118,12 @@ class Uom(models.Model):
                 f"{to_uom.name} ({to_uom.category}): the categories differ."
             )
         exact = to_uom.from_reference_exact(self.to_reference_exact(qty))
-        return round_half_up(exact, to_uom.rounding)
+        return round_half_up(exact, to_uom.step)
 
     def minutes_to_qty(self, minutes: int) -> Decimal:
         """Whole minutes (working time) as a quantity of this unit, rounded once."""
         exact = self.from_reference_exact(Fraction(int(minutes or 0), 60))
-        return round_half_up(exact, self.rounding)
+        return round_half_up(exact, self.step)
 
     def qty_to_hours(self, qty: Decimal) -> Decimal:
         """A quantity of this working-time unit in hours, rounded to 0.01."""

@@ -27,6 +27,7 @@ class TimesheetEntryForm(forms.ModelForm):
     class Meta:
         model = TimesheetEntry
         fields = ["date", "employee", "project", "task", "ticket", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

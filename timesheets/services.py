@@ -11,7 +11,6 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,7 +21,7 @@ from django.utils.dateparse import parse_date
 
 from core.errors import ConflictError
 from core.models import AppSettings
-from core.numbers import format_minutes, round_half_up
+from core.numbers import format_minutes
 from helpdesk.models import Ticket
 from projects.models import Project, Task
 from sales.models import SaleOrderLine, Uom
@@ -279,15 +278,8 @@ QTY_STEP = Decimal("0.01")
 
 
 def delivered_qty(*, uom: Uom, minutes: int) -> Decimal:
-    """Summed minutes converted once into the line's unit, rounded half-up at its precision.
-
-    `Uom.rounding` comes back from the database as Decimal("0.0100"), and quantizing
-    to that keeps four places; the save then rounded them again, half-even on SQLite
-    (one hour on a Days line gave 0.12, not 0.13). So the step is normalised here,
-    and never finer than the column's 0.01.
-    """
-    step = max(uom.rounding.normalize(), QTY_STEP)
-    return round_half_up(uom.from_reference_exact(Fraction(int(minutes or 0), 60)), step)
+    """Summed minutes converted once into the line's unit, rounded half-up at its step."""
+    return uom.minutes_to_qty(minutes)
 
 
 def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:

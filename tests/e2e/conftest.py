@@ -48,14 +48,15 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def screenshot(page):
-    """shot("name") saves screenshots/NN-name.png, numbered in the order taken."""
-    SCREENSHOTS.mkdir(exist_ok=True)
+def screenshot(page, request):
+    """shot("name") saves screenshots/<test>/NN-name.png, numbered in the order taken."""
+    folder = SCREENSHOTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
     taken = []
 
     def shot(name: str) -> Path:
         taken.append(name)
-        path = SCREENSHOTS / f"{len(taken):02d}-{name}.png"
+        path = folder / f"{len(taken):02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -14,7 +14,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SESSION_COOKIE_AGE"}
     }
     environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(

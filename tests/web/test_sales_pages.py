@@ -117,30 +117,29 @@ def test_list_shows_state_and_invoice_status(client, manager):
     assert "To invoice" in html
 
 
-@pytest.mark.parametrize(
-    "status", [InvoiceStatus.TO_INVOICE, InvoiceStatus.NO, InvoiceStatus.INVOICED]
-)
+@pytest.mark.parametrize("status", InvoiceStatus.values)
 def test_invoice_status_filter_matches_the_order_property(client, manager, status):
+    from invoicing.services import invoice_create_from_order
+
     quotation = make_order()
     to_invoice = make_order(confirm=True)
     log_hours(to_invoice, 3)
     nothing = make_order(confirm=True)
     invoiced = make_order(confirm=True)
     log_hours(invoiced, 10)
-    from invoicing.services import invoice_create_from_order
-
     invoice_create_from_order(order=invoiced)
-    orders = [quotation, to_invoice, nothing, invoiced]
-    expected = {
-        o.name
-        for o in SaleOrder.objects.filter(pk__in=[o.pk for o in orders])
-        if o.invoice_status == status
-    }
-    assert expected  # each status of this test has at least one order
+    prepaid = ProductFactory(invoice_policy="order")
+    upselling = make_order(product=prepaid, confirm=True)
+    invoice_create_from_order(order=upselling)
+    log_hours(upselling, 11)
+    orders = SaleOrder.objects.filter(
+        pk__in=[o.pk for o in (quotation, to_invoice, nothing, invoiced, upselling)]
+    )
+    expected = {o.name for o in orders if o.invoice_status == status}
+    assert expected  # every status has at least one order here
 
     response = client.get(reverse("sales:order_list"), {"invoice_status": status})
-    shown = {o.name for o in response.context["orders"]}
-    assert shown == expected
+    assert {o.name for o in response.context["orders"]} == expected
 
 
 def test_list_filters_by_state_customer_and_search(client, manager):
