@@ -277,3 +277,21 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.invoice}"
+
+
+class InvoiceEmail(models.Model):
+    """The one mail sending a posted invoice to its customer (invoicing/services/mail.py).
+
+    The Message-ID is chosen before sending and kept, so a mail sent again after a
+    crash between sending and recording carries the same Message-ID; `sent_at` is
+    set once the mail server accepted it.
+    """
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="mail")
+    message_id = models.CharField(max_length=255, unique=True)
+    recipient = models.CharField(max_length=254)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.invoice} to {self.recipient}"

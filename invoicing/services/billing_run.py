@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core.numbers import round_half_up
 from invoicing.models import Invoice
-from invoicing.services.common import ZERO
+from invoicing.services.common import ZERO, parse_date
 from invoicing.services.drafts import invoice_create_from_order, plan_lines
 from sales.models import SaleOrder, SaleOrderLine
 
@@ -33,8 +33,9 @@ class BillingRunRow:
 
 def billing_run_preview(*, up_to: date) -> list[BillingRunRow]:
     """What `billing_run(up_to=...)` would invoice, written nowhere (four queries)."""
-    if not isinstance(up_to, date):
+    if not up_to:
         raise ValidationError({"up_to": "Give the date to invoice up to."})
+    up_to = parse_date(up_to, field="up_to")
     lines = list(
         SaleOrderLine.objects.filter(order__state=SaleOrder.SALE)
         .select_related("order__customer", "uom__category")

@@ -26,6 +26,7 @@ from invoicing.services.common import (
     invoiced_by_sale_line,
     line_amounts,
     line_set_amounts,
+    parse_date,
     parse_decimal,
     require_draft,
 )
@@ -61,6 +62,9 @@ def invoice_period(
     *, up_to: date | None, period_start: date | None, period_end: date | None
 ) -> tuple[date | None, date | None]:
     """`up_to` is the end of an open period; giving both it and `period_end` is ambiguous."""
+    up_to = parse_date(up_to, field="up_to") if up_to else None
+    period_start = parse_date(period_start, field="period_start") if period_start else None
+    period_end = parse_date(period_end, field="period_end") if period_end else None
     if up_to and period_end and up_to != period_end:
         raise ValidationError({"up_to": "Give either an end date (up to) or a period, not both."})
     end = period_end or up_to

@@ -157,20 +157,24 @@ def _post(
     invoice.content_hash = _content_hash(invoice, lines)
     invoice.validated_by = actor_user(actor)
     invoice.save()
-    transaction.on_commit(lambda: render_pdf_after_commit(invoice_id=invoice.pk), robust=True)
+    render_pdf_after_commit(invoice_id=invoice.pk)
     return invoice
 
 
 def render_pdf_after_commit(*, invoice_id: int) -> None:
-    """Store the PDF of a just-posted invoice; a failure is logged, never raised."""
+    """Once the posting commits, queue its PDF and its mail (invoicing.tasks).
+
+    Nothing is queued if the posting rolls back. A failure there is logged and
+    retried by the task, never raised into the validation (the PDF is also rendered
+    on first download); with no broker the tasks run in-process after commit.
+    """
     if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
         return
-    from invoicing.services.documents import invoice_pdf_bytes
+    from core.tasks import enqueue_after_commit
+    from invoicing.tasks import render_invoice_pdf, send_invoice_email
 
-    try:
-        invoice_pdf_bytes(invoice=Invoice.objects.get(pk=invoice_id))
-    except Exception:
-        logger.exception("Rendering the PDF of invoice %s failed; retried on download.", invoice_id)
+    enqueue_after_commit(render_invoice_pdf, invoice_id=invoice_id)
+    enqueue_after_commit(send_invoice_email, invoice_id=invoice_id)
 
 
 def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None = None) -> Invoice:

@@ -12,7 +12,12 @@ from django.db import connection, transaction
 from core.errors import ConflictError
 from core.models import Sequence
 from invoicing.models import Invoice
-from invoicing.services import invoice_create_from_order, invoice_credit, invoice_validate
+from invoicing.services import (
+    invoice_create_from_order,
+    invoice_credit,
+    invoice_validate,
+    payment_register,
+)
 from sales.models import SaleOrderLine
 from timesheets.models import TimesheetEntry
 
@@ -174,3 +179,24 @@ def test_5_threads_invoicing_one_order_while_time_is_logged_bill_each_entry_once
     billed = TimesheetEntry.objects.filter(sale_line=line, invoice_line__isnull=False)
     assert billed.count() == TimesheetEntry.objects.filter(sale_line=line).count()
     assert line.qty_invoiced == line.qty_delivered
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_payments_never_overpay(postgres_only, settings, make_line, log):
+    settings.INVOICE_PDF_ON_VALIDATE = False
+    line = make_line(price="100", tax="0")
+    log(line, hours=10)
+    invoice = invoice_validate(invoice=invoice_create_from_order(order=line.order))
+
+    results = _run_in_threads(
+        lambda: payment_register(
+            invoice=Invoice.objects.get(pk=invoice.pk), amount="300", date=day(2)
+        ),
+        [()] * 5,
+    )
+
+    assert [kind for kind, _ in results].count("ok") == 3
+    refused = [value for kind, value in results if kind == "error"]
+    assert all("Overpayment" in e.messages[0] for e in refused)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.amount_due) == (D("900.00"), D("100.00"))

@@ -9,6 +9,7 @@ from invoicing.models import Invoice
 from invoicing.pdf import InvoicePdfRenderer
 from invoicing.services import (
     invoice_create_from_order,
+    invoice_credit,
     invoice_pdf_bytes,
     invoice_validate,
 )
@@ -144,3 +145,14 @@ def test_the_html_uses_no_external_assets(posted, tmp_path):
     html = InvoicePdfRenderer().html(posted)
     assert "http://" not in html and "https://" not in html
     assert "size: A4" in html
+
+
+def test_a_credit_note_pdf_names_the_invoice_it_corrects(posted):
+    note = invoice_credit(invoice=posted, lines=[posted.lines.order_by("pk").first()])
+
+    text = pdf_text(invoice_pdf_bytes(invoice=note))
+
+    assert "Credit Note RINV/" in text
+    assert "Credit note for invoice INV/2026/00001" in text
+    assert "525.00" in text and "635.25 EUR" in text
+    assert "Printer on fire" in text and "Total 5:15 hours" in text

@@ -1,0 +1,85 @@
+"""Background work of invoicing (Celery): thin wrappers around the services.
+
+Each task is idempotent, keyed on its record and its state, so a task delivered twice
+(acks_late after a worker crash, a retry, a duplicate fan-out) produces nothing new.
+Queued after commit with `core.tasks.enqueue_after_commit`; with no broker they run
+in-process.
+"""
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import OperationalError
+
+from invoicing.models import Invoice
+from invoicing.services import invoice_create_from_order, invoice_pdf_bytes
+from invoicing.services.mail import invoice_send_email
+from sales.models import SaleOrder
+
+logger = logging.getLogger(__name__)
+
+# Worth retrying: the mail server, the network or the database being away a moment.
+TRANSIENT_ERRORS = (OSError, OperationalError)
+RETRY = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**RETRY)
+def render_invoice_pdf(invoice_id: int) -> str:
+    """Store the PDF of a posted invoice (once: later calls keep the stored file)."""
+    invoice = Invoice.objects.get(pk=invoice_id)
+    if invoice.state != Invoice.POSTED:
+        return ""
+    invoice_pdf_bytes(invoice=invoice)
+    return Invoice.objects.values_list("pdf", flat=True).get(pk=invoice_id)
+
+
+@shared_task(**RETRY)
+def send_invoice_email(invoice_id: int) -> str:
+    """Mail a posted invoice with its PDF (once); its Message-ID, or "" if it has no address."""
+    invoice = Invoice.objects.get(pk=invoice_id)
+    if not invoice.customer_email:
+        logger.warning("%s is not mailed: its customer has no e-mail address.", invoice)
+        return ""
+    return invoice_send_email(invoice=invoice)
+
+
+@shared_task(**RETRY)
+def billing_run_customer(customer_id: int, up_to: str) -> list[int]:
+    """Invoice every confirmed order of one customer up to `up_to` (ISO date); new draft ids.
+
+    Each order in its own transaction (the service's); an order with nothing left to
+    invoice is skipped, so running it twice creates nothing new.
+    """
+    end = date.fromisoformat(up_to)
+    invoice_ids = []
+    orders = SaleOrder.objects.filter(customer_id=customer_id, state=SaleOrder.SALE).order_by("pk")
+    for order in orders:
+        try:
+            invoice_ids.append(invoice_create_from_order(order=order, up_to=end).pk)
+        except ValidationError as error:
+            logger.debug("Billing run skipped %s: %s", order, "; ".join(error.messages))
+    return invoice_ids
+
+
+@shared_task(**RETRY)
+def billing_run_fanout(up_to: str) -> list[int]:
+    """The month-end billing run: one `billing_run_customer` task per customer with a
+    confirmed order; the customer ids queued."""
+    date.fromisoformat(up_to)  # refuse a bad date here, not in every customer's task
+    customer_ids = list(
+        SaleOrder.objects.filter(state=SaleOrder.SALE)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    for customer_id in customer_ids:
+        billing_run_customer.delay(customer_id=customer_id, up_to=up_to)
+    return customer_ids
