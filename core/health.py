@@ -35,7 +35,7 @@ def broker_ok() -> bool | None:
     from config.celery import app
 
     try:
-        with app.connection_for_write() as connection:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
             connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
         return True
     except Exception:

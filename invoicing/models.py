@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from core.errors import ConflictError
 
@@ -130,6 +131,8 @@ class Invoice(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = InvoiceQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-id"]
@@ -266,6 +269,8 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "-id"]

@@ -10,6 +10,7 @@ import logging
 from datetime import date
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
@@ -21,13 +22,16 @@ from sales.models import SaleOrder
 logger = logging.getLogger(__name__)
 
 # Worth retrying: the mail server, the network or the database being away a moment.
+# A worker retries with backoff (30 s, 1 min, 2 min ... 1 h); in-process (no broker) a
+# retry would come at once and block the request, so the error is logged instead
+# (the PDF is rendered on first download).
 TRANSIENT_ERRORS = (OSError, OperationalError)
 RETRY = {
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 30,
     "retry_backoff_max": 3600,
     "retry_jitter": True,
-    "max_retries": 8,
+    "max_retries": 0 if settings.CELERY_TASK_ALWAYS_EAGER else 8,
 }
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from core.numbers import round_half_up
 
@@ -256,6 +257,8 @@ class SaleOrder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["customer", "state"])]
@@ -341,6 +344,8 @@ class SaleOrderLine(models.Model):
     qty_invoiced = models.DecimalField(
         "invoiced", max_digits=14, decimal_places=2, default=ZERO, editable=False
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order_id", "sequence", "id"]
