@@ -8,4 +8,5 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("configuration/", views.configuration, name="configuration"),
+    path("history/<str:label>/<int:pk>/", views.history, name="history"),
 ]

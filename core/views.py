@@ -90,3 +90,21 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+@manager_required
+def history(request: HttpRequest, label: str, pk: int) -> HttpResponse:
+    """The audit trail of one record, for managers."""
+    from core.history import AUDITED, audited_model, record_history
+
+    model = audited_model(label)
+    if model is None:
+        raise Http404("No history is kept for this kind of record.")
+    events = record_history(model, pk)
+    if not events:
+        raise Http404("No history for this record.")
+    return render(
+        request,
+        "core/history.html",
+        {"events": events, "kind": AUDITED[label], "pk": pk},
+    )

@@ -1,0 +1,62 @@
+"""The audit trail: who created, changed or deleted a record, when, and what changed.
+
+django-simple-history keeps a historical row per save or delete of the audited models
+(timesheet entries, sale orders and their lines, invoices, payments); the request
+middleware records the user. Bulk updates (`QuerySet.update`) do not write history:
+the services that use them (ticket moves, invoicing links) are audited through the
+records they save around them.
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+
+AUDITED = {
+    "timesheets.timesheetentry": "Timesheet entry",
+    "sales.saleorder": "Sales order",
+    "sales.saleorderline": "Sales order line",
+    "invoicing.invoice": "Invoice",
+    "invoicing.payment": "Payment",
+}
+ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+HIDDEN_FIELDS = {"updated_at", "created_at"}
+
+
+@dataclass
+class HistoryEvent:
+    when: object
+    who: str
+    action: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def audited_model(label: str) -> type[models.Model] | None:
+    if label not in AUDITED:
+        return None
+    return apps.get_model(label)
+
+
+def record_history(model: type[models.Model], pk: int) -> list[HistoryEvent]:
+    """Events of one record, newest first, each with the fields that changed."""
+    records = list(
+        model.history.filter(id=pk).select_related("history_user").order_by("-history_id")
+    )
+    events = []
+    for index, record in enumerate(records):
+        user = record.history_user
+        who = (user.get_full_name() or user.username) if user else "system"
+        event = HistoryEvent(record.history_date, who, ACTIONS.get(record.history_type, "?"))
+        previous = records[index + 1] if index + 1 < len(records) else None
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                if change.field in HIDDEN_FIELDS:
+                    continue
+                event.changes.append((change.field, _show(change.old), _show(change.new)))
+        events.append(event)
+    return events
+
+
+def _show(value) -> str:
+    return "—" if value in (None, "") else str(value)
