@@ -86,8 +86,6 @@ def worker(transactional_db, redis_queue, tmp_path):
 
     saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_queue, result_backend=redis_queue, task_always_eager=False)
-    saved["task_ignore_result"] = app.conf.task_ignore_result
-    app.conf.task_ignore_result = False
     _reset_celery_clients()
     try:
         yield {"mail_dir": mail_dir, "log": log_path}

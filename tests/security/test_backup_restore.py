@@ -61,6 +61,12 @@ def _dump(env: dict[str, str]) -> str:
     ).stdout
 
 
+def _files(root: str) -> dict[str, bytes]:
+    """The stored files (invoice PDFs) under a media root, by relative path."""
+    base = Path(root)
+    return {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()}
+
+
 def _backup_restore_and_check(source: dict[str, str], target: dict[str, str], out: Path):
     _manage(source, "migrate", "--noinput")
     _manage(source, "shell", "-c", POPULATE)
@@ -68,7 +74,10 @@ def _backup_restore_and_check(source: dict[str, str], target: dict[str, str], ou
     assert backup.stdout.strip() == str(out)
     assert out.stat().st_size > 0
 
-    restore = _run(["scripts/restore.sh", str(out)], target)
+    media = out.with_name(out.stem + "-media.tar.gz")
+    restore = _run(
+        ["scripts/restore.sh", str(out), *([str(media)] if media.exists() else [])], target
+    )
 
     # restore.sh checked the restored figures itself (it fails when a check fails).
     assert "Delivered quantities: no difference." in restore.stdout
@@ -76,6 +85,7 @@ def _backup_restore_and_check(source: dict[str, str], target: dict[str, str], ou
     assert restored == _dump(source)
     assert '"model": "invoicing.invoice"' in restored
     assert '"model": "timesheets.timesheetentry"' in restored
+    assert _files(target["MEDIA_ROOT"]) == _files(source["MEDIA_ROOT"])
 
     again = _run(["scripts/restore.sh", str(out)], target, check=False)
 
