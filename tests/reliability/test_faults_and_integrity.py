@@ -15,6 +15,7 @@ from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from invoicing.services import posting
 from sales import services as sales_services
+from sales.models import SaleOrderLine
 from tests.factories import CustomerFactory, ProductFactory, StaffUserFactory, TeamFactory
 from timesheets import services as timesheet_services
 from timesheets.models import TimesheetEntry
