@@ -1090,7 +1090,10 @@ def reset_business_data() -> None:
     PostgreSQL: TRUNCATE, which fires no row trigger, so posted invoices go too."""
     from invoicing.models import Payment
 
-    tables = [m._meta.db_table for m in (Payment, *BUSINESS_MODELS, Sequence)]
+    models_ = [Payment, *BUSINESS_MODELS, Sequence]
+    # django-simple-history's tables of those models (rows written by B1 and the services).
+    models_ += [m.history.model for m in models_ if hasattr(m, "history")]
+    tables = [m._meta.db_table for m in models_]
     with transaction.atomic(), connection.cursor() as cursor:
         if _is_postgres():
             # Rows written earlier in this transaction have foreign-key checks pending,

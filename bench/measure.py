@@ -335,7 +335,8 @@ class Bench:
         self.scale = scale
         self.runs_override = runs
         self.log = log
-        self.page_queries: dict[str, list[dict[str, str]]] = {}
+        self.page_queries: dict[str, list[dict[str, str]]] = {}  # B2, for --explain
+        self.page_figures: dict[str, Figure] = {}  # B2, for B3's ratios
 
     def runs(self, default: int) -> int:
         return self.runs_override or default
@@ -446,13 +447,10 @@ class Bench:
             )
             figure.met = figure.median_ms <= 50 and figure.p95_ms <= 120
             figures.append(figure)
-        self._page_figures = {f.id.split(".", 1)[1]: f for f in figures}
+        self.page_figures = {f.id.split(".", 1)[1]: f for f in figures}
         return figures
 
     def floors(self) -> list[Figure]:
-        page_figures = getattr(self, "_page_figures", None)
-        if page_figures is None:
-            page_figures = {}
         client = self._client()
         figures = []
         with override_settings(ROOT_URLCONF="bench.urls"):
@@ -472,7 +470,7 @@ class Bench:
                     target="page <= 3x floor",
                     details={"queries": queries, "bytes": size},
                 )
-                page_figure = page_figures.get(page.key)
+                page_figure = self.page_figures.get(page.key)
                 if page_figure and page_figure.median_ms is not None:
                     ratio = page_figure.median_ms / figure.median_ms
                     figure.details["page_over_floor"] = round(ratio, 2)

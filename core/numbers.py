@@ -65,3 +65,8 @@ def parse_duration(text: str) -> int:
         return int(round_half_up(value * 60, Decimal(1)))
     except (ValueError, ArithmeticError):
         raise ValueError(f"“{text}” is not a duration; use H:MM (1:30) or hours (1.5).") from None
+
+
+# Free-text limits: generous for people, refusing pasted megabytes with a clear message.
+LONG_TEXT_MAX = 20_000
+SHORT_TEXT_MAX = 2_000

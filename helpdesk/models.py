@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+from core.numbers import LONG_TEXT_MAX
 
 
 class HelpdeskTeam(models.Model):
@@ -64,7 +67,7 @@ class Ticket(models.Model):
     team = models.ForeignKey(HelpdeskTeam, on_delete=models.PROTECT, related_name="tickets")
     customer = models.ForeignKey("sales.Customer", on_delete=models.PROTECT, related_name="tickets")
     subject = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT_MAX)])
     stage = models.CharField(max_length=16, choices=STAGE_CHOICES, default=NEW)
     priority = models.CharField(max_length=1, choices=PRIORITY_CHOICES, default="0")
     assignee = models.ForeignKey(

@@ -8,10 +8,12 @@ and `delete()` refuse anything else, and on PostgreSQL a trigger does too.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.errors import ConflictError
+from core.numbers import SHORT_TEXT_MAX
 
 ZERO = Decimal("0")
 
@@ -206,7 +208,7 @@ class InvoiceLine(models.Model):
         blank=True,
         related_name="invoice_lines",
     )
-    description = models.TextField()
+    description = models.TextField(validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
     quantity = models.DecimalField(max_digits=14, decimal_places=2)
     uom = models.ForeignKey("sales.Uom", on_delete=models.PROTECT, related_name="+")
     uom_name = models.CharField("unit", max_length=64, blank=True)

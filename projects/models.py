@@ -1,8 +1,10 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
+
+from core.numbers import LONG_TEXT_MAX
 
 
 class Project(models.Model):
@@ -47,7 +49,7 @@ class Task(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tasks")
     name = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT_MAX)])
     stage = models.CharField(max_length=16, choices=STAGE_CHOICES, default=NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

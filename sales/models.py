@@ -3,11 +3,11 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.numbers import round_half_up
+from core.numbers import LONG_TEXT_MAX, SHORT_TEXT_MAX, round_half_up
 
 ZERO = Decimal("0")
 
@@ -247,7 +247,7 @@ class SaleOrder(models.Model):
     state = models.CharField(max_length=16, choices=STATE_CHOICES, default=DRAFT)
     date_order = models.DateField("order date")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT_MAX)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -317,7 +317,7 @@ class SaleOrderLine(models.Model):
     order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="lines")
     sequence = models.PositiveIntegerField(default=10)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
-    description = models.TextField()
+    description = models.TextField(validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
     quantity = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
     )

@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 
 
@@ -11,6 +14,35 @@ def pytest_report_header(config):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def ensure_reference_rows() -> None:
+    """Re-create the rows our data migrations made (units, roles, settings).
+
+    A transactional test ends with a flush that empties every table; Django re-creates
+    content types and permissions, but not our data. The migrations' functions use
+    get_or_create, so calling them again is idempotent.
+    """
+    units = importlib.import_module("sales.migrations.0002_working_time_units")
+    roles = importlib.import_module("core.migrations.0002_roles_and_settings")
+    units.create_units(django_apps, None)
+    roles.create_roles(django_apps, None)
+
+
+def _is_transactional(request) -> bool:
+    if "live_server" in request.fixturenames or "transactional_db" in request.fixturenames:
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return False
+    return bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows_after_flush(request):
+    if _is_transactional(request):
+        request.getfixturevalue("_django_db_helper")
+        ensure_reference_rows()
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.numbers import format_minutes
+from core.numbers import SHORT_TEXT_MAX, format_minutes
 
 MAX_MINUTES_PER_DAY = 24 * 60
 
@@ -37,7 +38,7 @@ class TimesheetEntry(models.Model):
         blank=True,
         related_name="timesheet_entries",
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
     minutes = models.PositiveIntegerField()
     sale_line = models.ForeignKey(
         "sales.SaleOrderLine",

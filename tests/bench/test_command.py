@@ -88,3 +88,8 @@ def test_a_page_whose_query_count_changes_with_the_scale_misses_its_target():
     assert page.met is False
     assert steady.met is True
     assert steady.details["queries_at_small"] == 7
+
+
+def test_bench_refuses_an_unreadable_comparison_file_before_measuring(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("bench", "--compare", str(tmp_path / "missing.json"))

@@ -22,8 +22,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: a Playwright left running between tests changes the
+    # context Django's connections live in, and the next transactional test would then
+    # miss the serialized data (groups, units) its serialized_rollback restores.
     if not shutil.which(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs the chromium package)")
     from playwright.sync_api import sync_playwright

@@ -1,7 +1,7 @@
 """Races on PostgreSQL: real threads, each with its own connection and transaction.
 
 SQLite ignores row locks, so these are skipped there (the `postgres_only` fixture prints
-why). `serialized_rollback` brings back the migrations' rows (units, groups) that the
+why). tests/conftest.py brings back the migrations' rows (units, groups) that the
 flush after a transactional test removes.
 """
 
@@ -23,7 +23,7 @@ from tests.hours.builders import DAY, confirmed_order, hours, make_product
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_together(jobs: list[Callable[[], object]]) -> list[object]:

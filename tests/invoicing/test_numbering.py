@@ -98,7 +98,7 @@ def test_the_year_boundary_starts_a_new_series_at_1(make_line, log):
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_30_threads_validating_30_drafts_get_numbers_1_to_30(
     postgres_only, settings, make_line, log
 ):
@@ -118,7 +118,7 @@ def test_30_threads_validating_30_drafts_get_numbers_1_to_30(
     assert Sequence.objects.get(code="INV", year=2026).last_number == 30
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_10_threads_validating_one_draft_one_wins_nine_are_told_it_is_validated(
     postgres_only, settings, make_line, log
 ):
@@ -139,7 +139,7 @@ def test_10_threads_validating_one_draft_one_wins_nine_are_told_it_is_validated(
     assert Sequence.objects.get(code="INV", year=2026).last_number == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_5_threads_invoicing_one_order_bill_each_entry_once(postgres_only, make_line, log):
     line = make_line(unit="Days", price="800", quantity="10")
     for n in range(1, 8):
@@ -157,7 +157,7 @@ def test_5_threads_invoicing_one_order_bill_each_entry_once(postgres_only, make_
     assert sum(i.amount_untaxed for i in created) == (line.qty_delivered * 800).quantize(D("0.01"))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_5_threads_invoicing_one_order_while_time_is_logged_bill_each_entry_once(
     postgres_only, make_line, log
 ):
@@ -181,7 +181,7 @@ def test_5_threads_invoicing_one_order_while_time_is_logged_bill_each_entry_once
     assert line.qty_invoiced == line.qty_delivered
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_payments_never_overpay(postgres_only, settings, make_line, log):
     settings.INVOICE_PDF_ON_VALIDATE = False
     line = make_line(price="100", tax="0")

@@ -78,3 +78,15 @@ def test_without_a_replica_use_replica_reads_from_the_primary():
     with use_replica():
         assert Invoice.objects.all().db == DEFAULT_DB_ALIAS
         assert list(Invoice.objects.all()) == []
+
+
+def test_a_view_decorated_with_use_replica_reads_from_it_until_it_writes(replica):
+    @use_replica()
+    def invoice_list_view():
+        listed = Invoice.objects.all().db
+        with transaction.atomic():  # a service called from the page
+            written = Invoice.objects.all().db
+        return listed, written
+
+    assert invoice_list_view() == (REPLICA, DEFAULT_DB_ALIAS)
+    assert Invoice.objects.all().db == DEFAULT_DB_ALIAS

@@ -302,3 +302,11 @@ def test_credit_note_form_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(18):
         response = client.get(reverse("invoicing:invoice_credit", args=[invoice.pk]))
     assert len(response.context["form"].fields["lines"].choices) == rows
+
+
+def test_a_draft_pdf_downloads_as_a_draft(client, manager):
+    invoice = draft_invoice()
+    response = client.get(reverse("invoicing:invoice_pdf", args=[invoice.pk]))
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert f'filename="draft-{invoice.pk}.pdf"' in response["Content-Disposition"]

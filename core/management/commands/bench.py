@@ -53,6 +53,12 @@ class Command(BaseCommand):
         if options["runs"] is not None and options["runs"] < 1:
             raise CommandError("--runs must be at least 1.")
         scale = SCALES[options["scale"]]
+        previous = None
+        if options["compare"]:  # read first: a bad file should not cost a whole run
+            try:
+                previous = json.loads(Path(options["compare"]).read_text())
+            except (OSError, ValueError) as error:
+                raise CommandError(f"Cannot read {options['compare']}: {error}") from None
         started = time.perf_counter()
         load_report = None
         if not options["skip_load"]:
@@ -83,11 +89,7 @@ class Command(BaseCommand):
             log=lambda message: self.stdout.write(f"  {message}"),
         )
         figures = bench.run(only or None)
-        if options["compare"]:
-            try:
-                previous = json.loads(Path(options["compare"]).read_text())
-            except (OSError, ValueError) as error:
-                raise CommandError(f"Cannot read {options['compare']}: {error}") from None
+        if previous is not None:
             for line in compare_queries(figures, previous):
                 self.stderr.write(f"query count differs: {line}")
         results = {
