@@ -224,11 +224,18 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if env("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 
+# Keep database connections across requests (a new PostgreSQL connection forks a
+# server process); checked before reuse. CONN_MAX_AGE=0 closes them after each request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
 # Optional read replica: list and report selectors inside `core.routers.use_replica()`
 # read from it; every write, lock and number stays on "default" (core/routers.py).
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["core.routers.PrimaryReplicaRouter"]
 
