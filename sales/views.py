@@ -88,9 +88,10 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(order: SaleOrder, **extra) -> dict:
+    lines = list(order.lines.all())
     context = {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
         "invoices": list(order.invoices.all()),
         "line_form": OrderLineForm(prefix="new"),
         "edit_line_id": None,
@@ -99,7 +100,11 @@ def _detail_context(order: SaleOrder, **extra) -> dict:
         "header_form": _header_form(order),
         "can_edit_lines": order.state != SaleOrder.CANCEL,
         "can_delete_lines": order.state == SaleOrder.DRAFT,
-        "has_prepaid": any(line.is_prepaid for line in order.lines.all()),
+        "has_prepaid": any(line.is_prepaid for line in lines),
+        # The buttons follow the services' rules, which still decide on the POST.
+        "can_cancel": order.state != SaleOrder.CANCEL
+        and not any(line.qty_invoiced for line in lines),
+        "can_invoice": order.is_confirmed and any(line.qty_to_invoice for line in lines),
     }
     context.update(extra)
     return context

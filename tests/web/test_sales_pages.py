@@ -271,9 +271,26 @@ def test_confirm_creates_the_task_and_links_it(client, manager):
     order.refresh_from_db()
     assert order.state == SaleOrder.SALE
     task = Task.objects.get(sale_line__order=order)
-    assert task.name in response.content.decode()
-    assert "Create Invoice" in response.content.decode()
-    assert ">Confirm<" not in response.content.decode()
+    html = response.content.decode()
+    assert task.name in html
+    assert ">Confirm<" not in html
+    assert "Create Invoice" not in html  # nothing delivered yet
+
+    log_hours(order, 1)
+    html = client.get(reverse("sales:order_detail", args=[order.pk])).content.decode()
+    assert "Create Invoice" in html
+
+
+def test_an_invoiced_order_offers_no_cancel(client, manager):
+    from invoicing.services import invoice_create_from_order
+
+    order = make_order(confirm=True)
+    html = client.get(reverse("sales:order_detail", args=[order.pk])).content.decode()
+    assert ">Cancel<" in html
+    log_hours(order, 1)
+    invoice_create_from_order(order=order)
+    html = client.get(reverse("sales:order_detail", args=[order.pk])).content.decode()
+    assert ">Cancel<" not in html
 
 
 def test_confirm_twice_shows_a_message_not_an_error(client, manager):
