@@ -103,3 +103,19 @@ def test_the_audit_trail_is_for_managers_only(client):
 def test_unknown_kinds_of_record_have_no_history_page(client):
     client.force_login(ManagerFactory())
     assert client.get(reverse("core:history", args=["auth.user", 1])).status_code == 404
+
+
+def test_the_order_and_invoice_pages_link_their_history_for_managers_only(client):
+    team = TeamFactory()
+    product = ProductFactory(project=team.project, invoice_policy="order")
+    order = sales_services.order_create(
+        customer=CustomerFactory(), lines=[{"product": product, "quantity": 1}]
+    )
+    sales_services.order_confirm(order=order)
+    invoice = invoicing_services.invoice_create_from_order(order=order)
+    client.force_login(ManagerFactory())
+    for page, record in (
+        (reverse("sales:order_detail", args=[order.pk]), order),
+        (reverse("invoicing:invoice_detail", args=[invoice.pk]), invoice),
+    ):
+        assert _history_url(record) in client.get(page).content.decode()
