@@ -162,19 +162,26 @@ def _post(
 
 
 def render_pdf_after_commit(*, invoice_id: int) -> None:
-    """Once the posting commits, queue its PDF and its mail (invoicing.tasks).
+    """Once the posting commits, queue its PDF, then its mail (invoicing.tasks).
 
     Nothing is queued if the posting rolls back. A failure there is logged and
     retried by the task, never raised into the validation (the PDF is also rendered
-    on first download); with no broker the tasks run in-process after commit.
+    on first download); with no broker the tasks run in-process after commit. The
+    mail follows the rendering, so it attaches the stored PDF.
     """
     if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
         return
+    from celery import chain
+
     from core.tasks import enqueue_after_commit
     from invoicing.tasks import render_invoice_pdf, send_invoice_email
 
-    enqueue_after_commit(render_invoice_pdf, invoice_id=invoice_id)
-    enqueue_after_commit(send_invoice_email, invoice_id=invoice_id)
+    enqueue_after_commit(
+        chain(
+            render_invoice_pdf.si(invoice_id=invoice_id),
+            send_invoice_email.si(invoice_id=invoice_id),
+        )
+    )
 
 
 def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None = None) -> Invoice:

@@ -41,6 +41,7 @@ def test_small_load_has_the_configured_counts(small):
         "invoice_lines": InvoiceLine.objects.count(),
     }
     assert small.delivered_differences == 0
+    assert small.invoice_integrity_problems == 0
 
 
 def test_half_of_the_products_are_prepaid_and_some_are_sold_in_days(small):

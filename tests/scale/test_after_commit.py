@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from config.celery import app as celery_app
 from core.errors import ConflictError
 from invoicing.models import Invoice, InvoiceEmail
 from invoicing.services import invoice_create_from_order, invoice_validate
@@ -24,12 +25,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[tuple[str, dict]]:
-    """Records what would be sent to the broker instead of running it."""
-    calls: list[tuple[str, dict]] = []
-    for task in (render_invoice_pdf, send_invoice_email):
-        monkeypatch.setattr(task, "delay", lambda name=task.name, **kw: calls.append((name, kw)))
-    return calls
+def with_broker():
+    """This process sends tasks to a broker instead of running them (no worker here)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def queued(with_broker, monkeypatch) -> list[tuple[str, dict]]:
+    """What would be sent to the broker (tasks and the tasks chained after them)."""
+    sent: list[tuple[str, dict]] = []
+
+    def send_task(name, args=None, kwargs=None, **options):
+        sent.append((name, kwargs))
+        sent.extend((link["task"], link["kwargs"]) for link in reversed(options.get("chain") or []))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    return sent
 
 
 @pytest.fixture
@@ -60,10 +74,26 @@ def test_a_committed_validation_queues_the_pdf_and_the_mail(
 
     for callback in callbacks:
         callback()
-    assert sorted(queued) == [
+    assert queued == [
         ("invoicing.tasks.render_invoice_pdf", {"invoice_id": draft.pk}),
         ("invoicing.tasks.send_invoice_email", {"invoice_id": draft.pk}),
     ]
+
+
+def test_a_broker_down_at_commit_never_undoes_the_validation(
+    draft, with_broker, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("redis is down")
+
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = invoice_validate(invoice=draft)
+
+    invoice.refresh_from_db()
+    assert invoice.state == Invoice.POSTED and invoice.number
+    assert "redis is down" in caplog.text
+    assert mail.outbox == []
 
 
 def test_with_no_broker_validation_stores_the_pdf_and_mails_it_once(

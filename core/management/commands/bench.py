@@ -81,6 +81,11 @@ class Command(BaseCommand):
                     f"recompute_all_delivered finds {load_report.delivered_differences} "
                     "difference(s) in the loaded data."
                 )
+            if load_report.invoice_integrity_problems:
+                self.stderr.write(
+                    f"invoices_verify finds {load_report.invoice_integrity_problems} "
+                    "problem(s) in the loaded invoices' hash chain."
+                )
         load_average_before = machine_info()["load_average"]
         bench = Bench(
             fixtures=find_fixtures(),
