@@ -98,6 +98,10 @@ def add_service_errors(form: forms.Form, error) -> None:
     apply_service_errors(form, error, renames={"minutes": "duration"})
 
 
+# A <select> printed by one template loop (see the template): for long option lists.
+LEAN_SELECT = "timesheets/widgets/lean_select.html"
+
+
 class EntryFilterForm(forms.Form):
     employee = UserChoiceField(queryset=None, required=False)
     project = forms.ModelChoiceField(queryset=Project.objects.all(), required=False)
@@ -113,6 +117,8 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = helpdesk_staff()
+        for name in ("employee", "project", "customer", "billing"):
+            self.fields[name].widget.template_name = LEAN_SELECT
 
     def filters(self) -> selectors.EntryFilters:
         if not self.is_valid():
