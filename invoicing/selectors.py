@@ -13,7 +13,10 @@ ZERO = Decimal("0")
 def invoice_list(
     *, state: str | None = None, customer_id: int | None = None, move_type: str | None = None
 ) -> QuerySet[Invoice]:
-    invoices = Invoice.objects.select_related("customer", "sale_order", "reversed_invoice")
+    # Not the appendix (a JSON copy of every billed entry: most of an invoice's bytes).
+    invoices = Invoice.objects.select_related("customer", "sale_order", "reversed_invoice").defer(
+        "appendix", "reversed_invoice__appendix"
+    )
     if state:
         invoices = invoices.filter(state=state)
     if customer_id:

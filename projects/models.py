@@ -87,6 +87,13 @@ class Task(models.Model):
                 name="projects_task_one_per_sale_line",
             )
         ]
+        indexes = [
+            # The project list sums the allocated hours of each project's tasks: an
+            # index-only scan with them in the index (PostgreSQL; SQLite ignores `include`).
+            models.Index(
+                fields=["project"], include=["allocated_hours"], name="projects_task_allocated"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,15 +5,18 @@ from django.db.models.functions import Coalesce
 
 from projects.models import Project, Task
 from sales.models import SaleOrder, SaleOrderLine
+from timesheets.models import TimesheetEntry
 
 
-def _sum_over(field: str, model, output_field) -> Coalesce:
-    """Sum of `field` over the rows related to each outer row, as a subquery: several such
-    sums on one query never multiply each other (as joined aggregates would)."""
+def _sum_over(model, fk: str, field: str, output_field) -> Coalesce:
+    """Sum of `field` over the `model` rows whose `fk` is the outer row, as a subquery
+    straight on `model`: no join back to the outer table, so an index on `fk` that
+    includes `field` answers it alone; several such sums never multiply each other (as
+    joined aggregates would)."""
     total = (
-        model.objects.filter(pk=OuterRef("pk"))
+        model.objects.filter(**{fk: OuterRef("pk")})
         .order_by()
-        .values("pk")
+        .values(fk)
         .annotate(total=Sum(field))
         .values("total")
     )
@@ -22,13 +25,14 @@ def _sum_over(field: str, model, output_field) -> Coalesce:
 
 def project_list() -> QuerySet[Project]:
     """Projects with `allocated_hours` (over their tasks) and `logged_minutes` (all their
-    timesheet entries), in one query."""
+    timesheet entries), in one query: index-only scans of (project) INCLUDE (minutes) on
+    the entries and (project) INCLUDE (allocated_hours) on the tasks."""
     hours = DecimalField(max_digits=14, decimal_places=2)
     return (
         Project.objects.select_related("customer")
         .annotate(
-            allocated_hours=_sum_over("tasks__allocated_hours", Project, hours),
-            logged_minutes=_sum_over("timesheet_entries__minutes", Project, IntegerField()),
+            allocated_hours=_sum_over(Task, "project", "allocated_hours", hours),
+            logged_minutes=_sum_over(TimesheetEntry, "project", "minutes", IntegerField()),
         )
         .order_by("-active", "name")
     )
@@ -38,7 +42,7 @@ def project_tasks(*, project: Project) -> QuerySet[Task]:
     """The project's tasks with their assignee, order line and logged minutes (one query)."""
     return (
         project.tasks.select_related("assignee", "customer", "sale_line__order", "sale_line__uom")
-        .annotate(logged_minutes=_sum_over("timesheet_entries__minutes", Task, IntegerField()))
+        .annotate(logged_minutes=_sum_over(TimesheetEntry, "task", "minutes", IntegerField()))
         .order_by("id")
     )
 

@@ -103,9 +103,13 @@ def order_list(
 def order_detail(*, pk: int) -> SaleOrder:
     """One order with its lines, their generated tasks and its invoices (fixed query count)."""
     lines = order_lines_qs().prefetch_related("tasks")
+    # Not the invoices' appendix (a JSON copy of every billed entry: most of their bytes);
+    # the model is reached through the relation, sales does not import invoicing.
+    invoice_model = SaleOrder.invoices.rel.related_model
+    invoices = invoice_model.objects.defer("appendix").order_by("-id")
     return get_object_or_404(
         SaleOrder.objects.select_related("customer").prefetch_related(
-            Prefetch("lines", queryset=lines), "invoices"
+            Prefetch("lines", queryset=lines), Prefetch("invoices", queryset=invoices)
         ),
         pk=pk,
     )

@@ -7,6 +7,7 @@ ValidationError / ConflictError becomes a form error or a message, never a 500.
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -107,7 +108,21 @@ def _detail_context(order: SaleOrder, **extra) -> dict:
         "can_invoice": order.is_confirmed and any(line.qty_to_invoice for line in lines),
     }
     context.update(extra)
+    for value in context.values():
+        if isinstance(value, forms.BaseForm):
+            _lean(value)
     return context
+
+
+# A <select> whose options one template loop prints: Django's own includes a template per
+# option, and the customer and product selects were most of the order page's time.
+LEAN_SELECT = "widgets/lean_select.html"
+
+
+def _lean(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        if type(field.widget) is forms.Select:
+            field.widget.template_name = LEAN_SELECT
 
 
 def _header_form(order: SaleOrder, data=None) -> OrderForm:

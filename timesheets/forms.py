@@ -99,7 +99,7 @@ def add_service_errors(form: forms.Form, error) -> None:
 
 
 # A <select> printed by one template loop (see the template): for long option lists.
-LEAN_SELECT = "timesheets/widgets/lean_select.html"
+LEAN_SELECT = "widgets/lean_select.html"
 
 
 class EntryFilterForm(forms.Form):

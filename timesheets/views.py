@@ -244,14 +244,17 @@ def _cells_html(
     template engine spent 60 us on each (the page took 300 ms; this takes a few)."""
     label, url, key = escape(row.label), escape(row.url), escape(row.key)
     err = escape(error)
+    saved_class = " cell-saved" if saved else ""
     out = []
     for cell in cells:
         cid = cell.cell_id
-        classes = "cell num" + (" today" if cell.is_today else "") + (" cell-saved" if saved else "")
+        classes = "cell num" + (" today" if cell.is_today else "") + saved_class
         if cell.editable:
             value = escape(typed) if typed is not None else cell.display
-            invalid = f' aria-invalid="true" aria-describedby="err-{cid}"' if error else ""
-            alert = f'<span class="cell-error" id="err-{cid}" role="alert">{err}</span>' if error else ""
+            invalid = alert = ""
+            if error:
+                invalid = f' aria-invalid="true" aria-describedby="err-{cid}"'
+                alert = f'<span class="cell-error" id="err-{cid}" role="alert">{err}</span>'
             body = (
                 f'<label class="visually-hidden" for="in-{cid}">{label}, {cell.day_label}</label>'
                 f'<input id="in-{cid}" class="cell-input" type="text" name="duration"'
