@@ -54,3 +54,36 @@ test: install-dev
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+.PHONY: bench serve-prod worker loadtest backup restore
+
+# The benchmark of issue 7 against DATABASE_URL (README, Performance):
+#   make bench [SCALE=small|full] [BENCH_ARGS="--reset" | "--skip-load" ...]
+SCALE ?= small
+BENCH_ARGS ?=
+bench: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench --scale $(SCALE) $(BENCH_ARGS)
+
+# Production on this machine (README, Deploying): migrate, collectstatic, gunicorn
+# (2 x cores + 1 workers) and a Celery worker, on DATABASE_URL and CELERY_BROKER_URL.
+serve-prod: install
+	scripts/serve-prod.sh
+
+# One more Celery worker (same environment as serve-prod).
+worker: install
+	ROLE=worker scripts/serve-prod.sh
+
+# B7: 50 users for 60 s against a running serve-prod (installs locust on demand).
+loadtest: install
+	$(PY) -m pip install --quiet "locust>=2.30"
+	$(PY) -m locust -f scripts/loadtest.py --headless -u 50 -r 10 -t 60s --host http://$(HOST):$(PORT) --csv b7
+
+# make backup [BACKUP=path]: DATABASE_URL's database (pg_dump -Fc / SQLite backup) + stored PDFs
+backup: install
+	PYTHON=$(PY) scripts/backup.sh $(BACKUP)
+
+# make restore BACKUP=backups/<file> [MEDIA=backups/<file>-media.tar.gz]: into a fresh database, then checked
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<file> [MEDIA=<media archive>]"; exit 2; }
+	PYTHON=$(PY) scripts/restore.sh $(BACKUP) $(MEDIA)

@@ -16,3 +16,4 @@ STORAGES = {
 # Django's test client `login()` passes no request, which django-axes refuses; the
 # throttling tests in tests/security switch it back on and log in through the page.
 AXES_ENABLED = False
+WHITENOISE_AUTOREFRESH = True  # no collected static files in tests
