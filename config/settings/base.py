@@ -241,3 +241,6 @@ DATABASE_ROUTERS = ["core.routers.PrimaryReplicaRouter"]
 
 # A load balancer probes /healthz over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Render (and mail) the PDF of an invoice once its validation commits.
+INVOICE_PDF_ON_VALIDATE = env.bool("INVOICE_PDF_ON_VALIDATE", default=True)
