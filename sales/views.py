@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -311,6 +312,9 @@ def order_invoice(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Invoice all orders up to... ---------------------------------------------------------
 
 
+# Outside the request transaction: billing_run invoices each order in its own transaction,
+# so one failing order does not undo the others and locks are released order by order.
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 @manager_required
 def billing_run(request: HttpRequest) -> HttpResponse:

@@ -173,3 +173,32 @@ def test_verify_invoices_notices_a_deleted_invoice(capsys):
     out = capsys.readouterr().out
     assert f"{invoices[2].number}: number 2 of the series is missing" in out
     assert f"{invoices[2].number}: the chain to the previous is broken" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_billing_run_page_commits_each_order_on_its_own(client):
+    from django.urls import reverse
+
+    from tests.factories import ManagerFactory
+
+    orders = {_invoiceable_order().pk, _invoiceable_order().pk}
+    drafts = sys.modules["invoicing.services.drafts"]
+    real = drafts.sale_lines_recompute_invoiced
+    calls = []
+
+    def fail_on_second_order(*, line_ids):
+        real(line_ids=line_ids)
+        calls.append(line_ids)
+        if len(calls) == 2:
+            raise DatabaseError("connection lost")
+
+    client.raise_request_exception = False
+    client.force_login(ManagerFactory())
+    with mock.patch.object(
+        drafts, "sale_lines_recompute_invoiced", side_effect=fail_on_second_order
+    ):
+        response = client.post(reverse("sales:billing_run"), {"up_to": "2026-03-31"})
+    assert response.status_code == 500  # the fault itself; what matters is what stayed
+    # Outside the request transaction, the first order's draft stayed whole.
+    invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))
+    assert len(invoiced) == 1 and invoiced[0] in orders
