@@ -4,7 +4,6 @@ The ticket's Timesheets tab is served by the timesheets app (an upper app) and
 loaded into the page with htmx, so helpdesk never imports timesheets.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import apply_service_errors
+from core.forms import apply_service_errors, lean_selects
 from core.models import AppSettings
 from core.views import helpdesk_user_required
 from helpdesk import selectors, services
@@ -22,18 +21,6 @@ from helpdesk.forms import TicketFilterForm, TicketForm
 from helpdesk.models import Ticket
 
 PAGE_SIZE = 25
-
-
-# A <select> whose options one template loop prints: Django's own includes a template per
-# option, and the customer / assignee / task selects were most of the ticket form's time.
-LEAN_SELECT = "widgets/lean_select.html"
-
-
-def _lean(form: TicketForm) -> TicketForm:
-    for field in form.fields.values():
-        if type(field.widget) is forms.Select:
-            field.widget.template_name = LEAN_SELECT
-    return form
 
 
 @helpdesk_user_required
@@ -61,7 +48,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
     initial = {key: request.GET[key] for key in ("team", "customer") if request.GET.get(key)}
-    form = _lean(TicketForm(request.POST or None, initial=initial))
+    form = lean_selects(TicketForm(request.POST or None, initial=initial))
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(**form.service_fields(), actor=request.user)
@@ -80,7 +67,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ticket = selectors.ticket_detail(pk=pk)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket.") from None
-    form = _lean(TicketForm(request.POST or None, instance=ticket))
+    form = lean_selects(TicketForm(request.POST or None, instance=ticket))
     if request.method == "POST" and form.is_valid():
         try:
             # One savepoint: a refused task change also undoes the other edits.
@@ -107,5 +94,5 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def task_options(request: HttpRequest) -> HttpResponse:
     """The Task <select> for the chosen team and customer (htmx, when either changes)."""
-    form = _lean(TicketForm(request.GET))
+    form = lean_selects(TicketForm(request.GET))
     return render(request, "helpdesk/partials/task_select.html", {"field": form["task"]})

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import apply_service_errors
 from sales.models import Customer, InvoiceStatus, Product, SaleOrder
 from sales.selectors import products_for_sale
 
@@ -13,11 +14,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 def add_service_error(form: forms.Form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+    apply_service_errors(form, error)
 
 
 class OrderFilterForm(forms.Form):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import lean_selects
 from core.views import manager_required
 from invoicing import services as invoicing_services
 from sales import selectors, services
@@ -111,19 +112,8 @@ def _detail_context(order: SaleOrder, **extra) -> dict:
     context.update(extra)
     for value in context.values():
         if isinstance(value, forms.BaseForm):
-            _lean(value)
+            lean_selects(value)
     return context
-
-
-# A <select> whose options one template loop prints: Django's own includes a template per
-# option, and the customer and product selects were most of the order page's time.
-LEAN_SELECT = "widgets/lean_select.html"
-
-
-def _lean(form: forms.BaseForm) -> None:
-    for field in form.fields.values():
-        if type(field.widget) is forms.Select:
-            field.widget.template_name = LEAN_SELECT
 
 
 def _header_form(order: SaleOrder, data=None) -> OrderForm:

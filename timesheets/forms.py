@@ -3,7 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from core.forms import UserChoiceField, apply_service_errors
+from core.forms import UserChoiceField, apply_service_errors, lean_selects
 from core.numbers import parse_duration
 from helpdesk.models import Ticket
 from helpdesk.selectors import helpdesk_staff
@@ -98,10 +98,6 @@ def add_service_errors(form: forms.Form, error) -> None:
     apply_service_errors(form, error, renames={"minutes": "duration"})
 
 
-# A <select> printed by one template loop (see the template): for long option lists.
-LEAN_SELECT = "widgets/lean_select.html"
-
-
 class EntryFilterForm(forms.Form):
     employee = UserChoiceField(queryset=None, required=False)
     project = forms.ModelChoiceField(queryset=Project.objects.all(), required=False)
@@ -117,8 +113,7 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = helpdesk_staff()
-        for name in ("employee", "project", "customer", "billing"):
-            self.fields[name].widget.template_name = LEAN_SELECT
+        lean_selects(self, ["employee", "project", "customer", "billing"])
 
     def filters(self) -> selectors.EntryFilters:
         if not self.is_valid():
