@@ -59,7 +59,7 @@ from invoicing.services.common import line_amounts
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
-from timesheets.services import delivered_qty, recompute_all_delivered
+from timesheets.services import recompute_all_delivered
 
 User = get_user_model()
 
@@ -811,7 +811,7 @@ class _Company:
                 if p["policy"] == Product.POLICY_ORDER:
                     quantity = line["quantity"]
                 elif self.billed_minutes.get(position):
-                    quantity = delivered_qty(uom=uom, minutes=self.billed_minutes[position])
+                    quantity = uom.minutes_to_qty(self.billed_minutes[position])
                 else:
                     continue
                 untaxed, tax, total = line_amounts(quantity, p["price"], TAX_RATE)

@@ -24,7 +24,7 @@ from core.models import AppSettings
 from core.numbers import format_minutes
 from helpdesk.models import Ticket
 from projects.models import Project, Task
-from sales.models import SaleOrderLine, Uom
+from sales.models import SaleOrderLine
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
 
 User = get_user_model()
@@ -273,14 +273,6 @@ def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
 
 # --- the rollup -----------------------------------------------------------------------
 
-# `SaleOrderLine.qty_delivered` keeps 2 decimals: every unit rounds to 0.01 (DOMAIN.md).
-QTY_STEP = Decimal("0.01")
-
-
-def delivered_qty(*, uom: Uom, minutes: int) -> Decimal:
-    """Summed minutes converted once into the line's unit, rounded half-up at its step."""
-    return uom.minutes_to_qty(minutes)
-
 
 def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
     """Recompute Delivered of these lines from their entries, under a lock on the lines.
@@ -307,7 +299,7 @@ def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
         changed = []
         for line in lines:
             minutes = int(totals.get(line.pk) or 0)
-            qty = delivered_qty(uom=line.uom, minutes=minutes)
+            qty = line.uom.minutes_to_qty(minutes)  # summed first, converted once
             if line.delivered_minutes != minutes or line.qty_delivered != qty:
                 line.delivered_minutes, line.qty_delivered = minutes, qty
                 changed.append(line)
@@ -344,13 +336,10 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
     lines = SaleOrderLine.objects.select_related("uom", "order").only(
         "pk", "delivered_minutes", "qty_delivered", "uom", "order__name"
     )
-    differences: list[SaleOrderLine] = []
     report: list[LineDifference] = []
-    uoms = {}
     for line in lines.iterator(chunk_size=5000):
-        uom = uoms.setdefault(line.uom_id, line.uom)
         minutes = int(totals.get(line.pk) or 0)
-        qty = delivered_qty(uom=uom, minutes=minutes)
+        qty = line.uom.minutes_to_qty(minutes)
         if line.delivered_minutes != minutes or line.qty_delivered != qty:
             report.append(
                 LineDifference(
@@ -362,9 +351,7 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
                     qty,
                 )
             )
-            line.delivered_minutes, line.qty_delivered = minutes, qty
-            differences.append(line)
-    if fix and differences:
+    if fix and report:
         # Re-run under locks for just the lines that differ, so concurrent logging stays right.
-        rollup_delivered(line_ids=[line.pk for line in differences])
+        rollup_delivered(line_ids=[diff.line_id for diff in report])
     return report

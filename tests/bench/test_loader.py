@@ -14,7 +14,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import invoiced_by_sale_line
 from sales.models import Product, SaleOrderLine
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
-from timesheets.services import delivered_qty, recompute_all_delivered
+from timesheets.services import recompute_all_delivered
 
 SMALL = SCALES["small"]
 
@@ -88,7 +88,7 @@ def test_invoice_lines_bill_their_entries_summed_and_converted_once(small):
     assert billed, "the small load bills some entries"
     for line in InvoiceLine.objects.select_related("uom", "sale_line"):
         if line.sale_line.invoice_policy == Product.POLICY_DELIVERY:
-            assert line.quantity == delivered_qty(uom=line.uom, minutes=billed[line.pk])
+            assert line.quantity == line.uom.minutes_to_qty(billed[line.pk])
         else:
             assert line.pk not in billed
             assert line.quantity == line.sale_line.quantity
