@@ -5,13 +5,11 @@ why). tests/conftest.py brings back the migrations' rows (units, groups) that th
 flush after a transactional test removes.
 """
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from helpdesk.services import ticket_create
 from projects.models import Task
@@ -20,33 +18,11 @@ from sales.models import SaleOrder, SaleOrderLine
 from sales.services import order_confirm, order_create
 from tests.factories import CustomerFactory, StaffUserFactory, TeamFactory
 from tests.hours.builders import DAY, confirmed_order, hours, make_product
+from tests.threads import run_together
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(jobs: list[Callable[[], object]]) -> list[object]:
-    """Start every job at once on its own thread; return each result or the exception raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as error:  # the test inspects it
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n, job)) for n, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return results
 
 
 def test_twenty_concurrent_half_hours_on_one_line_deliver_exactly_10_hours(postgres_only):

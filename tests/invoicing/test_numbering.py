@@ -2,12 +2,11 @@
 
 import contextlib
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from core.errors import ConflictError
 from core.models import Sequence
@@ -19,6 +18,7 @@ from invoicing.services import (
     payment_register,
 )
 from sales.models import SaleOrderLine
+from tests.threads import run_together
 from timesheets.models import TimesheetEntry
 
 from .conftest import day
@@ -37,24 +37,8 @@ def _drafts(make_line, log, count: int) -> list[Invoice]:
 
 def _run_in_threads(target, args_list) -> list:
     """Start every thread at once; each returns ("ok", value) or ("error", exception)."""
-    results = [None] * len(args_list)
-    barrier = threading.Barrier(len(args_list))
-
-    def run(index, args):
-        try:
-            barrier.wait()
-            results[index] = ("ok", target(*args))
-        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args_list)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    results = run_together([lambda args=args: target(*args) for args in args_list])
+    return [("error", r) if isinstance(r, Exception) else ("ok", r) for r in results]
 
 
 @pytest.mark.django_db
