@@ -6,10 +6,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an asyncio loop in this thread; Django would otherwise
-# refuse the ORM calls the tests make between browser steps.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 CHROMIUM_ARGS = [
@@ -23,7 +19,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
+    # Playwright's sync API runs an asyncio loop in this thread; Django would otherwise
+    # refuse the ORM calls the tests make between browser steps. Only while it runs.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # Per test, not per session: a Playwright left running between tests changes the
     # context Django's connections live in, and the next transactional test would then
     # miss the reference rows (groups, units) tests/conftest.py restores.

@@ -14,15 +14,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process only.
-        if key
-        not in {
-            "SECRET_KEY",
-            "ALLOWED_HOSTS",
-            "DEBUG",
-            "SESSION_COOKIE_AGE",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",
-        }
+        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SESSION_COOKIE_AGE"}
     }
     environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
     return subprocess.run(
