@@ -56,6 +56,7 @@ from core.numbers import format_minutes
 from helpdesk.models import HelpdeskTeam, Ticket
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import line_amounts
+from invoicing.services.posting import invoice_content_hash, seller_snapshot
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
@@ -786,19 +787,8 @@ class _Company:
     def write_invoices(self) -> dict[int, int]:
         """Drafts with their lines first (the PostgreSQL guard refuses lines on a posted
         invoice), then one UPDATE posts them all. Returns the last number per year."""
-        try:
-            from invoicing.services.posting import _content_hash
-        except ImportError:  # the hash chain is optional for the figures
-
-            def _content_hash(invoice, lines):
-                return ""
-
         names = {p["id"]: p["full_name"] for p in self.staff}
-        seller = {
-            "seller_name": settings.COMPANY_NAME,
-            "seller_address": settings.COMPANY_ADDRESS,
-            "seller_vat": settings.COMPANY_VAT,
-        }
+        seller = seller_snapshot()
         invoices = []
         lines_out = []
         for i, order in enumerate(self.orders):
@@ -887,7 +877,7 @@ class _Company:
             invoice.sequence_year, invoice.sequence_number = year, last[year]
             invoice.number = f"INV/{year}/{last[year]:05d}"
             invoice.previous_hash = previous_hash[year]
-            invoice.content_hash = _content_hash(invoice, lines)
+            invoice.content_hash = invoice_content_hash(invoice, lines)
             previous_hash[year] = invoice.content_hash
         write_rows(
             Invoice,

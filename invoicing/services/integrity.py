@@ -1,6 +1,6 @@
 """Inalterability: each posted document's hash, chained to the previous one of its series.
 
-`_content_hash` (posting) hashes the frozen content of a posted invoice or credit
+`invoice_content_hash` (posting) hashes the frozen content of a posted invoice or credit
 note together with the hash of the previous number of the same series and year.
 Re-computing the chain from the stored rows names every document whose content,
 or whose place in the chain, was altered after posting.
@@ -9,7 +9,7 @@ or whose place in the chain, was altered after posting.
 from dataclasses import dataclass
 
 from invoicing.models import Invoice
-from invoicing.services.posting import _content_hash
+from invoicing.services.posting import invoice_content_hash
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def invoices_verify() -> list[IntegrityProblem]:
         if invoice.previous_hash != previous_hash.get(series, ""):
             problems.append(IntegrityProblem(invoice.number, "the chain to the previous is broken"))
         lines = sorted(invoice.lines.all(), key=lambda line: (line.sequence, line.pk))
-        if _content_hash(invoice, lines) != invoice.content_hash:
+        if invoice_content_hash(invoice, lines) != invoice.content_hash:
             problems.append(IntegrityProblem(invoice.number, "its content was altered"))
         previous_hash[series] = invoice.content_hash
     return problems

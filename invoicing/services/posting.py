@@ -83,7 +83,7 @@ def appendix_rows(*, invoice: Invoice) -> list[dict]:
     ]
 
 
-def _content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
+def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     content = {
         "number": invoice.number,
         "type": invoice.move_type,
@@ -154,7 +154,7 @@ def _post(
     invoice.appendix = appendix if appendix is not None else appendix_rows(invoice=invoice)
     invoice_set_totals(invoice, lines)
     invoice.previous_hash = latest["content_hash"] if latest else ""
-    invoice.content_hash = _content_hash(invoice, lines)
+    invoice.content_hash = invoice_content_hash(invoice, lines)
     invoice.validated_by = actor_user(actor)
     invoice.save()
     render_pdf_after_commit(invoice_id=invoice.pk)

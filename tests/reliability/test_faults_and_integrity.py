@@ -42,7 +42,7 @@ def _invoiceable_order(hours=5, customer=None):
 
 def test_a_database_error_during_validation_takes_no_number_and_posts_nothing():
     invoice = invoicing_services.invoice_create_from_order(order=_invoiceable_order())
-    with mock.patch.object(posting, "_content_hash", side_effect=DatabaseError("disk full")):
+    with mock.patch.object(posting, "invoice_content_hash", side_effect=DatabaseError("disk full")):
         with pytest.raises(DatabaseError):
             invoicing_services.invoice_validate(invoice=invoice)
     invoice.refresh_from_db()
