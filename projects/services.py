@@ -107,6 +107,9 @@ def _project_for(line: SaleOrderLine) -> Project | None:
 
 
 def _tracks_hours(line: SaleOrderLine) -> bool:
+    """Does this line get a task? A service whose tracking creates one, and only while the
+    Timesheets feature is on (DOMAIN.md rule 1: off means no task generation that tracks
+    hours). A line confirmed while it was off gets its task on its next change."""
     return (
         line.product.type == Product.SERVICE
         and line.product.service_tracking != Product.TRACKING_NO
