@@ -11,11 +11,10 @@ from datetime import date
 
 from celery import shared_task
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
 from invoicing.models import Invoice
-from invoicing.services import invoice_create_from_order, invoice_pdf_bytes
+from invoicing.services import invoice_pdf_bytes, invoices_create_from_orders
 from invoicing.services.mail import invoice_send_email
 from sales.models import SaleOrder
 
@@ -59,18 +58,15 @@ def send_invoice_email(invoice_id: int) -> str:
 def billing_run_customer(customer_id: int, up_to: str) -> list[int]:
     """Invoice every confirmed order of one customer up to `up_to` (ISO date); new draft ids.
 
-    Each order in its own transaction (the service's); an order with nothing left to
-    invoice is skipped, so running it twice creates nothing new.
+    One transaction, set-based (the billing run's batch service); orders with nothing
+    left to invoice are skipped, so running it twice creates nothing new.
     """
     end = date.fromisoformat(up_to)
-    invoice_ids = []
-    orders = SaleOrder.objects.filter(customer_id=customer_id, state=SaleOrder.SALE).order_by("pk")
-    for order in orders:
-        try:
-            invoice_ids.append(invoice_create_from_order(order=order, up_to=end).pk)
-        except ValidationError as error:
-            logger.debug("Billing run skipped %s: %s", order, "; ".join(error.messages))
-    return invoice_ids
+    orders = SaleOrder.objects.filter(customer_id=customer_id, state=SaleOrder.SALE)
+    invoices = invoices_create_from_orders(
+        order_ids=orders.order_by("pk").values_list("pk", flat=True), start=None, end=end
+    )
+    return [invoice.pk for invoice in invoices]
 
 
 @shared_task(**RETRY)

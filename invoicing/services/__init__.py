@@ -1,12 +1,18 @@
 """Invoicing services (docs/ARCHITECTURE.md): every write is one transaction."""
 
-from invoicing.services.billing_run import BillingRunRow, billing_run, billing_run_preview
+from invoicing.services.billing_run import (
+    BillingRunRow,
+    billing_run,
+    billing_run_candidates,
+    billing_run_preview,
+)
 from invoicing.services.documents import invoice_pdf_bytes
 from invoicing.services.drafts import (
     invoice_cancel,
     invoice_create_from_order,
     invoice_line_delete,
     invoice_line_update,
+    invoices_create_from_orders,
     sale_lines_recompute_invoiced,
 )
 from invoicing.services.posting import (
@@ -19,6 +25,7 @@ from invoicing.services.posting import (
 __all__ = [
     "BillingRunRow",
     "billing_run",
+    "billing_run_candidates",
     "billing_run_preview",
     "invoice_cancel",
     "invoice_create_from_order",
@@ -27,6 +34,7 @@ __all__ = [
     "invoice_line_update",
     "invoice_pdf_bytes",
     "invoice_refresh_payment_state",
+    "invoices_create_from_orders",
     "invoice_validate",
     "payment_register",
     "sale_lines_recompute_invoiced",

@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
+from simple_history.utils import bulk_create_with_history
 
 from core.errors import ConflictError
 from invoicing.models import Invoice, InvoiceLine
@@ -153,12 +154,7 @@ def invoice_create_from_order(
     """
     start, end = invoice_period(up_to=up_to, period_start=period_start, period_end=period_end)
     with transaction.atomic():
-        lines = list(
-            SaleOrderLine.objects.select_for_update(of=("self",))
-            .select_related("order__customer", "uom__category")
-            .filter(order_id=order.pk)
-            .order_by("pk")
-        )
+        lines = _lock_order_lines([order.pk])
         order = lines[0].order if lines else SaleOrder.objects.get(pk=order.pk)
         if order.state != SaleOrder.SALE:
             raise ConflictError(
@@ -168,42 +164,112 @@ def invoice_create_from_order(
         planned = plan_lines(lines, start=start, end=end, lock=True)
         if not planned:
             raise ValidationError(_nothing_to_invoice(order, start, end))
+        (invoice,) = _create_drafts(planned, start=start, end=end, actor=actor)
+    return invoice
 
-        invoice = Invoice.objects.create(
-            customer=order.customer,
-            sale_order=order,
-            period_start=start,
-            period_end=end,
-            currency=getattr(settings, "CURRENCY", "EUR"),
-            created_by=actor_user(actor),
-        )
-        invoice_lines = []
-        for index, plan in enumerate(planned, start=1):
+
+def invoices_create_from_orders(
+    *, order_ids, start: date | None, end: date | None, actor=None
+) -> list[Invoice]:
+    """A draft per given order that is confirmed and has something to invoice in the
+    period, set-based and in one transaction (the billing run's batches): a fixed
+    number of queries per batch, whatever its size. Other orders are skipped."""
+    with transaction.atomic():
+        lines = [
+            line for line in _lock_order_lines(order_ids) if line.order.state == SaleOrder.SALE
+        ]
+        planned = plan_lines(lines, start=start, end=end, lock=True)
+        if not planned:
+            return []
+        return _create_drafts(planned, start=start, end=end, actor=actor)
+
+
+def _lock_order_lines(order_ids) -> list[SaleOrderLine]:
+    """The orders' lines under a row lock, in pk order (the lock order everywhere)."""
+    return list(
+        SaleOrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__customer", "uom__category")
+        .filter(order_id__in=list(order_ids))
+        .order_by("pk")
+    )
+
+
+# Entries linked per UPDATE: bounded so the statement stays under the parameter limits
+# of PostgreSQL (65,535) and SQLite (32,766).
+LINK_CHUNK = 10_000
+
+
+def _create_drafts(
+    planned: list[PlannedLine], *, start: date | None, end: date | None, actor
+) -> list[Invoice]:
+    """Drafts for planned lines of locked order lines: one invoice per order, in bulk.
+
+    Inserts invoices (with their history rows) and invoice lines in bulk, links the
+    planned entries with one UPDATE per chunk, then writes the lines' invoiced figure.
+    """
+    by_order: dict[int, list[PlannedLine]] = defaultdict(list)
+    for plan in planned:
+        by_order[plan.sale_line.order_id].append(plan)
+    user = actor_user(actor)
+    currency = getattr(settings, "CURRENCY", "EUR")
+
+    invoices, lines_of = [], []
+    for order_id in sorted(by_order):
+        plans = by_order[order_id]
+        order = plans[0].sale_line.order
+        lines = []
+        for index, plan in enumerate(plans, start=1):
             sale_line = plan.sale_line
             untaxed, tax, total = plan.amounts
-            invoice_line = InvoiceLine.objects.create(
-                invoice=invoice,
-                sequence=index * 10,
-                sale_line=sale_line,
-                description=sale_line.description,
-                quantity=plan.quantity,
-                uom=sale_line.uom,
-                uom_name=sale_line.uom.name,
-                price_unit=sale_line.price_unit,
-                tax_rate=sale_line.tax_rate,
-                amount_untaxed=untaxed,
-                amount_tax=tax,
-                amount_total=total,
-            )
-            if plan.entry_ids:
-                TimesheetEntry.objects.filter(pk__in=plan.entry_ids).update(
-                    invoice_line=invoice_line
+            lines.append(
+                InvoiceLine(
+                    sequence=index * 10,
+                    sale_line=sale_line,
+                    description=sale_line.description,
+                    quantity=plan.quantity,
+                    uom=sale_line.uom,
+                    uom_name=sale_line.uom.name,
+                    price_unit=sale_line.price_unit,
+                    tax_rate=sale_line.tax_rate,
+                    amount_untaxed=untaxed,
+                    amount_tax=tax,
+                    amount_total=total,
                 )
-            invoice_lines.append(invoice_line)
-        invoice_set_totals(invoice, invoice_lines)
-        invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total", "amount_due"])
-        sale_lines_recompute_invoiced(line_ids=[plan.sale_line.pk for plan in planned])
-    return invoice
+            )
+        invoice = Invoice(
+            customer_id=order.customer_id,
+            sale_order_id=order.pk,
+            period_start=start,
+            period_end=end,
+            currency=currency,
+            created_by=user,
+        )
+        invoice_set_totals(invoice, lines)
+        invoices.append(invoice)
+        lines_of.append(lines)
+
+    invoices = bulk_create_with_history(invoices, Invoice, default_user=user)
+    invoice_lines = []
+    for invoice, lines in zip(invoices, lines_of, strict=True):
+        for line in lines:
+            line.invoice = invoice
+            invoice_lines.append(line)
+    invoice_lines = InvoiceLine.objects.bulk_create(invoice_lines)
+
+    # Each order line has at most one new invoice line, so an entry's new invoice line
+    # is found by its order line: one UPDATE per chunk of entries, not one per line.
+    new_line_ids = [line.pk for line in invoice_lines]
+    entry_ids = [pk for plan in planned for pk in plan.entry_ids]
+    for offset in range(0, len(entry_ids), LINK_CHUNK):
+        TimesheetEntry.objects.filter(pk__in=entry_ids[offset : offset + LINK_CHUNK]).update(
+            invoice_line=Subquery(
+                InvoiceLine.objects.filter(
+                    pk__in=new_line_ids, sale_line_id=OuterRef("sale_line_id")
+                ).values("pk")[:1]
+            )
+        )
+    sale_lines_recompute_invoiced(line_ids=[plan.sale_line.pk for plan in planned])
+    return invoices
 
 
 def sale_lines_recompute_invoiced(*, line_ids) -> None:

@@ -54,36 +54,57 @@ def test_a_database_error_during_validation_takes_no_number_and_posts_nothing():
     assert invoice.number.endswith("/00001")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_database_error_in_the_middle_of_a_billing_run_keeps_each_order_whole():
-    orders = {_invoiceable_order().pk, _invoiceable_order().pk}
+def _fail_on_call(number: int):
+    """Patch the invoiced-figure write of the billing run to fail on its `number`th call,
+    after that batch's drafts and entry links were written."""
     drafts = sys.modules["invoicing.services.drafts"]
     real = drafts.sale_lines_recompute_invoiced
     calls = []
 
-    def fail_on_second_order(*, line_ids):
+    def fail(*, line_ids):
         real(line_ids=line_ids)
         calls.append(line_ids)
-        if len(calls) == 2:
-            raise DatabaseError("connection lost")  # after the draft and its links were written
+        if len(calls) == number:
+            raise DatabaseError("connection lost")
 
-    with mock.patch.object(
-        drafts, "sale_lines_recompute_invoiced", side_effect=fail_on_second_order
-    ):
-        with pytest.raises(DatabaseError):
-            invoicing_services.billing_run(up_to=datetime.date(2026, 3, 31))
-    # The first order was invoiced whole, in its own transaction; the other not at all.
+    return mock.patch.object(drafts, "sale_lines_recompute_invoiced", side_effect=fail)
+
+
+def _assert_not_invoiced_at_all(order_id):
+    assert not Invoice.objects.filter(sale_order_id=order_id).exists()
+    assert not TimesheetEntry.objects.filter(
+        invoice_line__isnull=False, sale_line__order_id=order_id
+    ).exists()
+    assert SaleOrderLine.objects.get(order_id=order_id).qty_invoiced == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_the_second_batch_of_a_billing_run_keeps_the_first():
+    orders = {_invoiceable_order().pk, _invoiceable_order().pk}
+    with _fail_on_call(2), pytest.raises(DatabaseError):
+        invoicing_services.billing_run(up_to=datetime.date(2026, 3, 31), batch_orders=1)
+    # The first batch (one order) was invoiced whole, in its own transaction; the other
+    # not at all.
     invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))
     assert len(invoiced) == 1
     (failed,) = orders - set(invoiced)
-    assert not TimesheetEntry.objects.filter(
-        invoice_line__isnull=False, sale_line__order_id=failed
-    ).exists()
-    assert SaleOrderLine.objects.get(order_id=failed).qty_invoiced == 0
+    _assert_not_invoiced_at_all(failed)
     assert SaleOrderLine.objects.get(order_id=invoiced[0]).qty_invoiced == Decimal("5.00")
     # Run again without the fault: only the failed order gets its draft.
     invoices = invoicing_services.billing_run(up_to=datetime.date(2026, 3, 31))
     assert [i.sale_order_id for i in invoices] == [failed]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_a_batch_leaves_none_of_its_orders_half_invoiced():
+    orders = sorted({_invoiceable_order().pk, _invoiceable_order().pk})
+    with _fail_on_call(1), pytest.raises(DatabaseError):
+        invoicing_services.billing_run(up_to=datetime.date(2026, 3, 31))
+    for order_id in orders:
+        _assert_not_invoiced_at_all(order_id)
+    invoices = invoicing_services.billing_run(up_to=datetime.date(2026, 3, 31))
+    assert [i.sale_order_id for i in invoices] == orders
+    assert all(i.amount_untaxed == invoices[0].amount_untaxed > 0 for i in invoices)
 
 
 def test_a_database_error_during_the_rollup_leaves_no_entry_behind():
@@ -176,29 +197,21 @@ def test_verify_invoices_notices_a_deleted_invoice(capsys):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_billing_run_page_commits_each_order_on_its_own(client):
+def test_the_billing_run_page_commits_each_batch_on_its_own(client):
     from django.urls import reverse
 
     from tests.factories import ManagerFactory
 
     orders = {_invoiceable_order().pk, _invoiceable_order().pk}
-    drafts = sys.modules["invoicing.services.drafts"]
-    real = drafts.sale_lines_recompute_invoiced
-    calls = []
-
-    def fail_on_second_order(*, line_ids):
-        real(line_ids=line_ids)
-        calls.append(line_ids)
-        if len(calls) == 2:
-            raise DatabaseError("connection lost")
-
     client.raise_request_exception = False
     client.force_login(ManagerFactory())
-    with mock.patch.object(
-        drafts, "sale_lines_recompute_invoiced", side_effect=fail_on_second_order
+    # One order per batch, so the second batch's fault shows what the first left.
+    with (
+        mock.patch("invoicing.services.billing_run.BATCH_ORDERS", 1),
+        _fail_on_call(2),
     ):
         response = client.post(reverse("sales:billing_run"), {"up_to": "2026-03-31"})
     assert response.status_code == 500  # the fault itself; what matters is what stayed
-    # Outside the request transaction, the first order's draft stayed whole.
+    # Outside the request transaction, the first batch's draft stayed whole.
     invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))
     assert len(invoiced) == 1 and invoiced[0] in orders
