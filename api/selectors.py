@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from helpdesk.models import HelpdeskTeam
 from invoicing.models import Invoice, InvoiceLine
 from projects.models import Project, Task
+from projects.selectors import with_figures
 from sales.models import SaleOrder, SaleOrderLine
 from sales.selectors import order_lines_qs
 from timesheets.models import TimesheetEntry
@@ -26,29 +27,12 @@ def _total(queryset: QuerySet, *, group_by: str, field: str, output_field) -> Co
     return Coalesce(Subquery(subquery, output_field=output_field), zero, output_field=output_field)
 
 
-def _logged_minutes(group_by: str) -> Coalesce:
-    return _total(
-        TimesheetEntry.objects.all(),
-        group_by=group_by,
-        field="minutes",
-        output_field=IntegerField(),
-    )
-
-
 def projects_qs() -> QuerySet[Project]:
-    allocated = _total(
-        Task.objects.all(),
-        group_by="project",
-        field="allocated_hours",
-        output_field=DecimalField(max_digits=14, decimal_places=2),
-    )
-    return Project.objects.annotate(
-        allocated_hours=allocated, logged_minutes=_logged_minutes("project")
-    )
+    return with_figures(Project.objects.all())
 
 
 def tasks_qs() -> QuerySet[Task]:
-    return Task.objects.annotate(logged_minutes=_logged_minutes("task"))
+    return Task.objects.all()  # logged_minutes is stored on the task
 
 
 def teams_qs() -> QuerySet[HelpdeskTeam]:

@@ -104,13 +104,13 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "project_list": (
         """
-        SELECT p.id, p.name, p.allow_timesheets, c.name,
+        SELECT p.id, p.name, p.allow_timesheets, p.active, c.name,
                (SELECT SUM(k.allocated_hours) FROM projects_task k WHERE k.project_id = p.id),
-               (SELECT SUM(e.minutes) FROM timesheets_timesheetentry e
-                WHERE e.project_id = p.id)
+               (SELECT SUM(k.logged_minutes) FROM projects_task k WHERE k.project_id = p.id)
+               + p.untasked_minutes
         FROM projects_project p
         LEFT JOIN sales_customer c ON c.id = p.customer_id
-        ORDER BY p.name
+        ORDER BY p.active DESC, p.name
         """,
         (),
     ),

@@ -1002,9 +1002,12 @@ _INVOICE_LINE_FIELDS = [
 
 def recompute_rollups() -> None:
     """Delivered minutes, delivered quantity (per unit) and invoiced quantity of every
-    order line, from their source rows, in a handful of statements (no per-line loop)."""
+    order line, logged minutes of every task and minutes without a task of every project,
+    from their source rows, in a handful of statements (no per-line loop)."""
     line = SaleOrderLine._meta.db_table
     entry = TimesheetEntry._meta.db_table
+    task = Task._meta.db_table
+    project = Project._meta.db_table
     invoice = Invoice._meta.db_table
     invoice_line = InvoiceLine._meta.db_table
     with connection.cursor() as cursor:
@@ -1016,6 +1019,17 @@ def recompute_rollups() -> None:
             f" SELECT sale_line_id, SUM(minutes) AS total FROM {entry}"
             f" WHERE sale_line_id IS NOT NULL GROUP BY sale_line_id"
             f") AS s WHERE {line}.id = s.sale_line_id"
+        )
+        cursor.execute(f"UPDATE {task} SET logged_minutes = 0")
+        cursor.execute(
+            f"UPDATE {task} SET logged_minutes = s.total FROM ("
+            f" SELECT task_id, SUM(minutes) AS total FROM {entry}"
+            f" WHERE task_id IS NOT NULL GROUP BY task_id"
+            f") AS s WHERE {task}.id = s.task_id"
+        )
+        cursor.execute(
+            f"UPDATE {project} SET untasked_minutes = COALESCE((SELECT SUM(e.minutes)"
+            f" FROM {entry} e WHERE e.project_id = {project}.id AND e.task_id IS NULL), 0)"
         )
         uom_ids = SaleOrderLine.objects.order_by().values_list("uom_id", flat=True).distinct()
         for uom in Uom.objects.filter(pk__in=list(uom_ids)):

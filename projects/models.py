@@ -27,6 +27,9 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     active = models.BooleanField(default=True)
+    # Minutes of the project's entries that have no task (the tasks keep their own in
+    # Task.logged_minutes): written only by timesheets.services.rollup_logged.
+    untasked_minutes = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -75,6 +78,9 @@ class Task(models.Model):
         related_name="tasks",
         verbose_name="sales order item",
     )
+    # Minutes of all the task's entries, written only by timesheets.services.rollup_logged
+    # (like Delivered on the order line): the project pages read it, never sum entries.
+    logged_minutes = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -88,10 +94,13 @@ class Task(models.Model):
             )
         ]
         indexes = [
-            # The project list sums the allocated hours of each project's tasks: an
-            # index-only scan with them in the index (PostgreSQL; SQLite ignores `include`).
+            # The project list sums the allocated hours and logged minutes of each
+            # project's tasks: an index-only scan with them in the index (PostgreSQL;
+            # SQLite ignores `include`).
             models.Index(
-                fields=["project"], include=["allocated_hours"], name="projects_task_allocated"
+                fields=["project"],
+                include=["allocated_hours", "logged_minutes"],
+                name="projects_task_figures",
             ),
         ]
 

@@ -1,11 +1,10 @@
 """Reads for project pages."""
 
-from django.db.models import DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from projects.models import Project, Task
 from sales.models import SaleOrder, SaleOrderLine
-from timesheets.models import TimesheetEntry
 
 
 def _sum_over(model, fk: str, field: str, output_field) -> Coalesce:
@@ -13,38 +12,39 @@ def _sum_over(model, fk: str, field: str, output_field) -> Coalesce:
     straight on `model`: no join back to the outer table, so an index on `fk` that
     includes `field` answers it alone; several such sums never multiply each other (as
     joined aggregates would)."""
+    # SUM as a plain function: Django adds no GROUP BY, so PostgreSQL aggregates the
+    # index-only scan directly (a GroupAggregate per project otherwise).
     total = (
         model.objects.filter(**{fk: OuterRef("pk")})
         .order_by()
-        .values(fk)
-        .annotate(total=Sum(field))
-        .values("total")
+        .values(total=Func(F(field), function="SUM", output_field=output_field))
     )
     return Coalesce(Subquery(total, output_field=output_field), 0, output_field=output_field)
 
 
-def project_list() -> QuerySet[Project]:
-    """Projects with `allocated_hours` (over their tasks) and `logged_minutes` (all their
-    timesheet entries), in one query: index-only scans of (project) INCLUDE (minutes) on
-    the entries and (project) INCLUDE (allocated_hours) on the tasks."""
+def with_figures(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Projects with `allocated_hours` and `logged_minutes`, from the stored figures: the
+    tasks' allocated hours and logged minutes summed (an index-only scan of (project)
+    INCLUDE (allocated_hours, logged_minutes)), plus the minutes logged without a task.
+    Never a sum over the entries: the rollups keep those figures (timesheets.services)."""
     hours = DecimalField(max_digits=14, decimal_places=2)
-    return (
-        Project.objects.select_related("customer")
-        .annotate(
-            allocated_hours=_sum_over(Task, "project", "allocated_hours", hours),
-            logged_minutes=_sum_over(TimesheetEntry, "project", "minutes", IntegerField()),
-        )
-        .order_by("-active", "name")
+    return projects.annotate(
+        allocated_hours=_sum_over(Task, "project", "allocated_hours", hours),
+        logged_minutes=_sum_over(Task, "project", "logged_minutes", IntegerField())
+        + F("untasked_minutes"),
     )
+
+
+def project_list() -> QuerySet[Project]:
+    return with_figures(Project.objects.select_related("customer")).order_by("-active", "name")
 
 
 def project_tasks(*, project: Project) -> QuerySet[Task]:
-    """The project's tasks with their assignee, order line and logged minutes (one query)."""
-    return (
-        project.tasks.select_related("assignee", "customer", "sale_line__order", "sale_line__uom")
-        .annotate(logged_minutes=_sum_over(TimesheetEntry, "task", "minutes", IntegerField()))
-        .order_by("id")
-    )
+    """The project's tasks with their assignee and order line (one query); each task's
+    `logged_minutes` is stored."""
+    return project.tasks.select_related(
+        "assignee", "customer", "sale_line__order", "sale_line__uom"
+    ).order_by("id")
 
 
 def task_detail(*, pk: int) -> Task:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.forms import lean_selects
+from core.links import url_of
 from core.views import manager_required
 from invoicing import services as invoicing_services
 from sales import selectors, services
@@ -92,6 +93,15 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(order: SaleOrder, **extra) -> dict:
     lines = list(order.lines.all())
+    # Each row's links, one reverse per URL name rather than five per row.
+    edit_url = reverse("sales:order_detail", args=[order.pk]) + "?edit="
+    edit_htmx_url = reverse("sales:order_lines", args=[order.pk]) + "?edit="
+    delete_url, task_url = url_of("sales:line_delete"), url_of("projects:task_detail")
+    for line in lines:
+        line.edit_url = f"{edit_url}{line.pk}#line-{line.pk}"
+        line.edit_htmx_url = f"{edit_htmx_url}{line.pk}"
+        line.delete_url = delete_url(line.pk)
+        line.task_links = [(task_url(task.pk), task.name) for task in line.tasks.all()]
     context = {
         "order": order,
         "lines": lines,

@@ -2,6 +2,8 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from core.forms import UserChoiceField, apply_service_errors, lean_selects
 from core.numbers import parse_duration
@@ -141,6 +143,18 @@ class AddRowForm(forms.Form):
             ("Tickets", [(f"ticket-{t.pk}", f"#{t.pk} {t.subject}") for t in tickets]),
             ("Tasks", [(f"task-{t.pk}", f"{t.project.name} / {t.name}") for t in tasks]),
         ]
+
+    def options_html(self) -> str:
+        """The 400 <option>s, joined here: a template loop over them took 10 ms."""
+        out = []
+        for value, label in self.fields["add"].choices:
+            if not value:
+                out.append(f'<option value="" selected>{escape(label)}</option>')
+                continue
+            out.append(f'<optgroup label="{escape(value)}">')
+            out.extend(f'<option value="{escape(k)}">{escape(name)}</option>' for k, name in label)
+            out.append("</optgroup>")
+        return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 def parse_week(value: str | None) -> datetime.date:

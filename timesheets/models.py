@@ -77,10 +77,13 @@ class TimesheetEntry(models.Model):
             models.Index(fields=["ticket", "date"]),
             models.Index(fields=["task", "date"]),
             models.Index(fields=["project", "date"]),
-            # The project list sums every entry's minutes per project: with the minutes in
-            # the index that is an index-only scan (PostgreSQL; SQLite ignores `include`).
+            # rollup_logged sums a project's entries without a task (Project.untasked_minutes):
+            # an index-only scan of just those (PostgreSQL; SQLite ignores `include`).
             models.Index(
-                fields=["project"], include=["minutes"], name="timesheets_project_minutes"
+                fields=["project"],
+                include=["minutes"],
+                condition=models.Q(task__isnull=True),
+                name="timesheets_untasked_minutes",
             ),
         ]
 
@@ -90,8 +93,11 @@ class TimesheetEntry(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # Remember the line as loaded, so the rollup can recompute the old line after a move.
+        # Remember where it was as loaded, so the rollups can recompute the old line, task
+        # and project after a move.
         instance._loaded_sale_line_id = instance.__dict__.get("sale_line_id")
+        instance._loaded_task_id = instance.__dict__.get("task_id")
+        instance._loaded_project_id = instance.__dict__.get("project_id")
         return instance
 
     @property

@@ -1,12 +1,14 @@
 """Reads for the Timesheets pages, the ticket's Timesheets tab and the task's entries."""
 
 import datetime
+import functools
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import NamedTuple
 
 from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from core.links import url_of
 from core.numbers import format_minutes
 from helpdesk.models import HelpdeskTeam, Ticket
 from projects.models import Project, Task
@@ -32,13 +34,38 @@ def entries_qs() -> QuerySet[TimesheetEntry]:
     ).defer("invoice_line__invoice__appendix")
 
 
+def _panel_entries() -> QuerySet[TimesheetEntry]:
+    """Only the columns an entries panel shows: the employee's name, the ticket's subject
+    (on a task's panel) and the invoice a locked entry is on."""
+    return TimesheetEntry.objects.select_related(
+        "employee", "ticket", "invoice_line__invoice"
+    ).only(
+        "date",
+        "minutes",
+        "description",
+        "employee_id",
+        "ticket_id",
+        "task_id",
+        "project_id",
+        "sale_line_id",
+        "invoice_line_id",
+        "employee__username",
+        "employee__first_name",
+        "employee__last_name",
+        "ticket__subject",
+        "invoice_line__invoice__move_type",
+        "invoice_line__invoice__state",
+        "invoice_line__invoice__number",
+    )
+
+
 def entries_for_ticket(*, ticket: Ticket) -> QuerySet[TimesheetEntry]:
-    return entries_qs().filter(ticket=ticket).order_by("-date", "-id")
+    return _panel_entries().filter(ticket=ticket).order_by("-date", "-id")
 
 
 def entries_for_task(*, task: Task) -> QuerySet[TimesheetEntry]:
     """All the task's entries, those logged from its tickets included (one record each)."""
-    return entries_qs().filter(task=task).order_by("-date", "-id")
+    return _panel_entries().filter(task=task).order_by("-date", "-id")
 
 
 def ticket_for_entries(*, pk: int) -> Ticket | None:
@@ -89,6 +116,23 @@ def entry_list(*, filters: EntryFilters) -> QuerySet[TimesheetEntry]:
     invoice (a row shows Billed from `invoice_line_id`): two joins fewer to plan."""
     qs = TimesheetEntry.objects.select_related(
         "employee", "project", "task", "ticket", "sale_line__order"
+    ).only(  # not the tickets' and tasks' descriptions
+        "date",
+        "minutes",
+        "description",
+        "employee_id",
+        "project_id",
+        "task_id",
+        "ticket_id",
+        "sale_line_id",
+        "invoice_line_id",
+        "employee__username",
+        "employee__first_name",
+        "employee__last_name",
+        "project__name",
+        "task__name",
+        "ticket__subject",
+        "sale_line__order__name",
     )
     if filters.employee:
         qs = qs.filter(employee_id=filters.employee)
@@ -164,20 +208,41 @@ def week_start(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-@dataclass
-class GridCell:
-    row_key: str
-    date: datetime.date
-    entries: list[TimesheetEntry] = field(default_factory=list)
-    is_today: bool = False
+class GridEntry(NamedTuple):
+    """An entry as the week grid shows it."""
 
-    @cached_property
-    def minutes(self) -> int:
-        """Read once the grid is filled (its entries no longer change)."""
-        return sum(entry.minutes for entry in self.entries)
+    pk: int
+    date: datetime.date
+    minutes: int
+    ticket_id: int | None
+    task_id: int | None
+    project_id: int
+    invoice_line_id: int | None
+    ticket_subject: str | None
+    task_name: str | None
+    project_name: str
 
     @property
-    def single(self) -> TimesheetEntry | None:
+    def is_locked(self) -> bool:
+        return self.invoice_line_id is not None
+
+
+@dataclass(slots=True)
+class GridCell:
+    """One day of one row; `minutes` is summed as the grid is filled."""
+
+    row_key: str
+    date: datetime.date
+    entries: list[GridEntry] = field(default_factory=list)
+    is_today: bool = False
+    minutes: int = 0
+
+    def add(self, entry: GridEntry) -> None:
+        self.entries.append(entry)
+        self.minutes += entry.minutes
+
+    @property
+    def single(self) -> GridEntry | None:
         return self.entries[0] if len(self.entries) == 1 else None
 
     @property
@@ -189,20 +254,23 @@ class GridCell:
     def cell_id(self) -> str:
         return f"cell-{self.row_key}-{self.date:%Y%m%d}"
 
-    # Ready-made strings: the grid has a cell per row and day (1,400 on a busy week), so
-    # the template only prints them (date filters and {% url %} per cell were most of it).
     @property
     def iso(self) -> str:
         return self.date.isoformat()
 
     @property
     def day_label(self) -> str:
-        return f"{self.date:%A} {self.date.day} {self.date:%B}"
+        return day_label(self.date)
 
     @property
     def display(self) -> str:
         minutes = self.minutes
         return format_minutes(minutes) if minutes else ""
+
+
+@functools.lru_cache(maxsize=64)
+def day_label(day: datetime.date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
 
 
 @dataclass
@@ -237,7 +305,7 @@ class WeekGrid:
         return next((row for row in self.rows if row.key == key), None)
 
 
-def row_key_of(entry: TimesheetEntry) -> str:
+def row_key_of(entry: TimesheetEntry | GridEntry) -> str:
     if entry.ticket_id:
         return f"ticket-{entry.ticket_id}"
     if entry.task_id:
@@ -251,28 +319,31 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
     Three queries at most whatever the number of rows: the week's entries (with their
     ticket, task and project), then the tickets and the tasks of the extra (empty) rows.
     """
-    from django.urls import reverse
-
+    ticket_url, task_url, project_url = (
+        url_of("helpdesk:ticket_detail"),
+        url_of("projects:task_detail"),
+        url_of("projects:project_detail"),
+    )
     days = [monday + datetime.timedelta(days=i) for i in range(7)]
     today = timezone.localdate()
-    entries = list(
-        TimesheetEntry.objects.filter(employee=employee, date__range=(days[0], days[-1]))
-        .select_related("ticket", "task", "project")
-        # Only what the grid shows: 250 entries a busy week, their tickets' texts unread.
-        .only(
+    # Plain rows, not model instances: 250 entries a busy week, only what the grid shows.
+    entries = [
+        GridEntry(*row)
+        for row in TimesheetEntry.objects.filter(employee=employee, date__range=(days[0], days[-1]))
+        .order_by("date", "id")
+        .values_list(
+            "pk",
             "date",
             "minutes",
             "ticket_id",
             "task_id",
             "project_id",
-            "sale_line_id",
             "invoice_line_id",
             "ticket__subject",
             "task__name",
             "project__name",
         )
-        .order_by("date", "id")
-    )
+    ]
     labels: dict[str, tuple[str, str]] = {}
     for entry in entries:
         key = row_key_of(entry)
@@ -280,35 +351,29 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
             continue
         if entry.ticket_id:
             labels[key] = (
-                f"#{entry.ticket_id} {entry.ticket.subject}",
-                reverse("helpdesk:ticket_detail", args=[entry.ticket_id]),
+                f"#{entry.ticket_id} {entry.ticket_subject}",
+                ticket_url(entry.ticket_id),
             )
         elif entry.task_id:
-            labels[key] = (entry.task.name, reverse("projects:task_detail", args=[entry.task_id]))
+            labels[key] = (entry.task_name, task_url(entry.task_id))
         else:
-            labels[key] = (
-                entry.project.name,
-                reverse("projects:project_detail", args=[entry.project_id]),
-            )
+            labels[key] = (entry.project_name, project_url(entry.project_id))
     extra = parse_row_keys([key for key in extra_keys if key not in labels])
     if extra["ticket"]:
         for ticket in Ticket.objects.filter(pk__in=extra["ticket"]):
             labels[f"ticket-{ticket.pk}"] = (
                 f"#{ticket.pk} {ticket.subject}",
-                reverse("helpdesk:ticket_detail", args=[ticket.pk]),
+                ticket_url(ticket.pk),
             )
     if extra["task"]:
         for task in Task.objects.filter(pk__in=extra["task"]):
-            labels[f"task-{task.pk}"] = (
-                task.name,
-                reverse("projects:task_detail", args=[task.pk]),
-            )
+            labels[f"task-{task.pk}"] = (task.name, task_url(task.pk))
     cells: dict[tuple[str, datetime.date], GridCell] = {}
     for key in labels:
         for day in days:
             cells[(key, day)] = GridCell(row_key=key, date=day, is_today=day == today)
     for entry in entries:
-        cells[(row_key_of(entry), entry.date)].entries.append(entry)
+        cells[(row_key_of(entry), entry.date)].add(entry)
     rows = [
         GridRow(key=key, label=label, url=url, cells=[cells[(key, day)] for day in days])
         for key, (label, url) in labels.items()

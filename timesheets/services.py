@@ -1,10 +1,15 @@
-"""Writes on timesheet entries and the delivered-quantity rollup (DOMAIN.md parts C, D).
+"""Writes on timesheet entries and the rollups (DOMAIN.md parts C, D).
 
-Every create, edit, move or delete of an entry recomputes the delivered quantity of
-the order lines it touched, in the same transaction, under a row lock on those lines
-(the post_save / post_delete receivers in timesheets.signals call `rollup_delivered`;
-bulk paths here call it themselves). Delivered = the line's minutes summed first and
+Every create, edit, move or delete of an entry recomputes, in the same transaction and
+under row locks, the delivered quantity of the order lines it touched and the logged
+minutes of the tasks (or, for an entry without a task, of the project) it touched (the
+post_save / post_delete receivers in timesheets.signals call `rollup_entries`; bulk
+paths here call it themselves). Delivered = the line's minutes summed first and
 converted once into the line's unit.
+
+Lock order: tasks, then order lines, then projects, each by primary key. A log locks
+its ticket's task before its line (`_resolve_target`), and `task_update` locks the task
+before its entries follow it to a new line, so the rollups take tasks first too.
 """
 
 import datetime
@@ -16,7 +21,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date
 
 from core.errors import ConflictError
@@ -250,11 +256,17 @@ def entries_follow_ticket(*, ticket: Ticket) -> int:
     entries = TimesheetEntry.objects.select_for_update().filter(
         ticket=ticket, invoice_line__isnull=True
     )
-    old_line_ids = set(entries.values_list("sale_line_id", flat=True))
+    where = set(entries.values_list("sale_line_id", "task_id", "project_id"))
     task = ticket.task
     new_line_id = task.sale_line_id if task else None
     moved = entries.update(task=task, sale_line_id=new_line_id)
-    rollup_delivered(line_ids=old_line_ids | {new_line_id})
+    old_task_ids = {task_id for _, task_id, _ in where}
+    rollup_entries(
+        task_ids=old_task_ids | {task.pk if task else None},
+        line_ids={line_id for line_id, _, _ in where} | {new_line_id},
+        # Entries without a task (before or after the move) count on their project.
+        project_ids={p for _, task_id, p in where if task_id is None or task is None},
+    )
     return moved
 
 
@@ -271,7 +283,89 @@ def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
     return moved
 
 
-# --- the rollup -----------------------------------------------------------------------
+# --- the rollups ----------------------------------------------------------------------
+
+
+def rollup_entries(
+    *,
+    task_ids: Iterable[int | None] = (),
+    line_ids: Iterable[int | None] = (),
+    project_ids: Iterable[int | None] = (),
+) -> None:
+    """After entries were written: the logged minutes of these tasks, Delivered of these
+    lines and the minutes without a task of these projects, in the lock order above."""
+    task_ids = sorted({pk for pk in task_ids if pk})
+    project_ids = sorted({pk for pk in project_ids if pk})
+    with transaction.atomic():
+        _lock_in_order(Task, task_ids)
+        rollup_delivered(line_ids=line_ids)
+        _lock_in_order(Project, project_ids)
+        _write_logged(task_ids=task_ids, project_ids=project_ids)
+
+
+def rollup_entry(*, entry: TimesheetEntry) -> None:
+    """After one entry was saved or deleted: where it is now and where it was as loaded."""
+    loaded = hasattr(entry, "_loaded_task_id")
+    old_task_id = getattr(entry, "_loaded_task_id", None)
+    projects = set()
+    if entry.task_id is None:
+        projects.add(entry.project_id)
+    if loaded and old_task_id is None:
+        projects.add(entry._loaded_project_id)
+    rollup_entries(
+        task_ids={old_task_id, entry.task_id},
+        line_ids={getattr(entry, "_loaded_sale_line_id", None), entry.sale_line_id},
+        project_ids=projects,
+    )
+    entry._loaded_sale_line_id = entry.sale_line_id
+    entry._loaded_task_id = entry.task_id
+    entry._loaded_project_id = entry.project_id
+
+
+def rollup_logged(*, task_ids: Iterable[int | None], project_ids: Iterable[int | None]) -> None:
+    """Recompute Task.logged_minutes (all the task's entries) and Project.untasked_minutes
+    (the project's entries without a task) from the entries, under a lock on the rows.
+
+    Like Delivered: summed from the source rows, never incremented; the rows are locked
+    first (tasks, then projects, by primary key) and summed by the next statement, which
+    sees what a writer that held the lock before us committed.
+    """
+    task_ids = sorted({pk for pk in task_ids if pk})
+    project_ids = sorted({pk for pk in project_ids if pk})
+    with transaction.atomic():
+        _lock_in_order(Task, task_ids)
+        _lock_in_order(Project, project_ids)
+        _write_logged(task_ids=task_ids, project_ids=project_ids)
+
+
+def _lock_in_order(model, ids: list[int]) -> None:
+    if ids:
+        locked = model.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        list(locked.values_list("pk", flat=True))
+
+
+def _write_logged(*, task_ids: list[int], project_ids: list[int]) -> None:
+    """The sums, one UPDATE per table; the caller holds the row locks."""
+    if task_ids:
+        Task.objects.filter(pk__in=task_ids).update(
+            logged_minutes=_minutes_of(TimesheetEntry.objects.all(), "task")
+        )
+    if project_ids:
+        Project.objects.filter(pk__in=project_ids).update(
+            untasked_minutes=_minutes_of(TimesheetEntry.objects.filter(task=None), "project")
+        )
+
+
+def _minutes_of(entries, group_by: str) -> Coalesce:
+    """SUM(minutes) of `entries` whose `group_by` is the row being updated, 0 when none."""
+    total = (
+        entries.filter(**{group_by: OuterRef("pk")})
+        .order_by()
+        .values(group_by)
+        .annotate(total=Sum("minutes"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
 
 
 def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
@@ -324,9 +418,30 @@ class LineDifference:
         )
 
 
+@dataclass(frozen=True)
+class LoggedDifference:
+    """A task's logged minutes, or a project's minutes without a task, that differ."""
+
+    kind: str  # "task" or "project"
+    pk: int
+    name: str
+    stored_minutes: int
+    expected_minutes: int
+
+    def __str__(self) -> str:
+        what = "logged" if self.kind == "task" else "logged without a task"
+        return (
+            f"{self.kind.capitalize()} {self.pk} {self.name}: {what} stored "
+            f"{format_minutes(self.stored_minutes)}, entries say "
+            f"{format_minutes(self.expected_minutes)}"
+        )
+
+
 @transaction.atomic
-def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
-    """Recompute every line's Delivered from scratch, set-based: one aggregate, one update."""
+def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference | LoggedDifference]:
+    """Recompute every line's Delivered, every task's logged minutes and every project's
+    minutes without a task from scratch, set-based: one aggregate per figure; then fix
+    what differs under the rollups' locks."""
     totals = dict(
         TimesheetEntry.objects.filter(sale_line__isnull=False)
         .values("sale_line_id")
@@ -336,7 +451,7 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
     lines = SaleOrderLine.objects.select_related("uom", "order").only(
         "pk", "delivered_minutes", "qty_delivered", "uom", "order__name"
     )
-    report: list[LineDifference] = []
+    report: list[LineDifference | LoggedDifference] = []
     for line in lines.iterator(chunk_size=5000):
         minutes = int(totals.get(line.pk) or 0)
         qty = line.uom.minutes_to_qty(minutes)
@@ -351,7 +466,41 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference]:
                     qty,
                 )
             )
+    line_ids = [diff.line_id for diff in report]
+    report += _logged_differences(
+        "task", Task.objects.only("pk", "name", "logged_minutes"), "logged_minutes", "task"
+    )
+    report += _logged_differences(
+        "project",
+        Project.objects.only("pk", "name", "untasked_minutes"),
+        "untasked_minutes",
+        "project",
+        entries=TimesheetEntry.objects.filter(task=None),
+    )
     if fix and report:
-        # Re-run under locks for just the lines that differ, so concurrent logging stays right.
-        rollup_delivered(line_ids=[diff.line_id for diff in report])
+        # Re-run under locks for just what differs, so concurrent logging stays right.
+        logged = [diff for diff in report if isinstance(diff, LoggedDifference)]
+        rollup_entries(
+            task_ids=[diff.pk for diff in logged if diff.kind == "task"],
+            line_ids=line_ids,
+            project_ids=[diff.pk for diff in logged if diff.kind == "project"],
+        )
+    return report
+
+
+def _logged_differences(
+    kind: str, rows, stored: str, group_by: str, entries=None
+) -> list[LoggedDifference]:
+    entries = TimesheetEntry.objects.all() if entries is None else entries
+    totals = dict(
+        entries.filter(**{f"{group_by}__isnull": False})
+        .values(f"{group_by}_id")
+        .annotate(total=Sum("minutes"))
+        .values_list(f"{group_by}_id", "total")
+    )
+    report = []
+    for row in rows.iterator(chunk_size=5000):
+        minutes = int(totals.get(row.pk) or 0)
+        if getattr(row, stored) != minutes:
+            report.append(LoggedDifference(kind, row.pk, row.name, getattr(row, stored), minutes))
     return report

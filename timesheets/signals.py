@@ -11,15 +11,12 @@ from timesheets.models import TimesheetEntry
 
 @receiver(post_save, sender=TimesheetEntry, dispatch_uid="timesheets_rollup_on_save")
 def rollup_on_save(sender, instance: TimesheetEntry, **kwargs):
-    old_line_id = getattr(instance, "_loaded_sale_line_id", None)
-    services.rollup_delivered(line_ids={old_line_id, instance.sale_line_id})
-    instance._loaded_sale_line_id = instance.sale_line_id
+    services.rollup_entry(entry=instance)
 
 
 @receiver(post_delete, sender=TimesheetEntry, dispatch_uid="timesheets_rollup_on_delete")
 def rollup_on_delete(sender, instance: TimesheetEntry, **kwargs):
-    old_line_id = getattr(instance, "_loaded_sale_line_id", None)
-    services.rollup_delivered(line_ids={old_line_id, instance.sale_line_id})
+    services.rollup_entry(entry=instance)
 
 
 @receiver(helpdesk_events.ticket_task_changed, dispatch_uid="timesheets_follow_ticket")

@@ -23,6 +23,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core import roles
+from core.forms import lean_selects
+from core.links import url_of
 from core.numbers import format_minutes, parse_duration
 from core.views import helpdesk_user_required, manager_required, timesheets_feature_required
 from helpdesk.models import Ticket
@@ -101,10 +103,19 @@ def _render_panel(
     user = request.user
     manager = roles.is_manager(user)
     entries = target.entries()
+    # One reverse per URL name, not per row (50 rows).
+    delete_url = url_of(f"timesheets:{target.kind}_entry_delete", target.obj.pk)
+    history_url = url_of("core:history", "timesheets.timesheetentry")
+    ticket_url = url_of("helpdesk:ticket_detail")
     for entry in entries:
         entry.can_change = can_change_entry(user, entry)
-        entry.edit_url = target.url("entry_edit", entry.pk)
-        entry.delete_url = target.url("entry_delete", entry.pk)
+        entry.delete_url = delete_url(entry.pk)
+        entry.history_url = history_url(entry.pk)
+        entry.day = entry.date.isoformat()
+        employee = entry.employee
+        entry.employee_name = employee.get_full_name() or employee.get_username()
+        if entry.ticket_id:
+            entry.ticket_url = ticket_url(entry.ticket_id)
     if target.line is not None:
         # Delivered has just changed in this request: read the line again.
         target.line.refresh_from_db(fields=["delivered_minutes", "qty_delivered", "qty_invoiced"])
@@ -112,9 +123,9 @@ def _render_panel(
         "target": target,
         "entries": entries,
         "total_minutes": selectors.total_minutes(entries),
-        "add_form": add_form or EntryForm(user=user, can_choose_employee=manager),
+        "add_form": lean_selects(add_form or EntryForm(user=user, can_choose_employee=manager)),
         "editing": editing,
-        "edit_form": edit_form,
+        "edit_form": edit_form and lean_selects(edit_form),
         "notice": notice,
         "line": target.line,
         "can_log": roles.is_helpdesk_user(user),
@@ -240,37 +251,55 @@ def _cells_html(
     error: str = "",
     typed: str | None = None,
 ) -> str:
-    """The <td>s of week-grid cells, built in Python: a busy week has 1,400 cells and the
-    template engine spent 60 us on each (the page took 300 ms; this takes a few)."""
-    label, url, key = escape(row.label), escape(row.url), escape(row.key)
+    """The <td>s of week-grid cells, built in Python: a busy week has 1,400 cells.
+
+    Each input carries only its day: the row (hx-vals with the row's key) and the grid's
+    <tbody> (hx-target="closest td", hx-swap) give the rest by htmx inheritance, and an
+    input's default trigger is `change`. So a cell is ~250 bytes, not 550."""
+    label, url = escape(row.label), escape(row.url)
     err = escape(error)
     saved_class = " cell-saved" if saved else ""
     out = []
     for cell in cells:
-        cid = cell.cell_id
-        classes = "cell num" + (" today" if cell.is_today else "") + saved_class
-        if cell.editable:
+        cid = f"cell-{row.key}-{cell.date:%Y%m%d}"
+        classes = "cell num today" if cell.is_today else "cell num"
+        if not cell.entries or (len(cell.entries) == 1 and not cell.entries[0].is_locked):
             value = escape(typed) if typed is not None else cell.display
             invalid = alert = ""
             if error:
                 invalid = f' aria-invalid="true" aria-describedby="err-{cid}"'
                 alert = f'<span class="cell-error" id="err-{cid}" role="alert">{err}</span>'
             body = (
-                f'<label class="visually-hidden" for="in-{cid}">{label}, {cell.day_label}</label>'
-                f'<input id="in-{cid}" class="cell-input" type="text" name="duration"'
-                f' inputmode="decimal" autocomplete="off" value="{value}" hx-post="{cell_url}"'
-                f' hx-trigger="change" hx-target="#{cid}" hx-swap="outerHTML"'
-                f""" hx-vals='{{"row": "{key}", "date": "{cell.iso}"}}'{invalid}>{alert}"""
+                f'<input class="cell-input" name="duration" inputmode="decimal"'
+                f' autocomplete="off" value="{value}"'
+                f' aria-label="{label}, {selectors.day_label(cell.date)}"'
+                f""" hx-post="{cell_url}" hx-vals='{{"date": "{cell.date.isoformat()}"}}'"""
+                f"{invalid}>{alert}"
             )
         else:
             title = (
                 "Invoiced: locked"
-                if cell.single
+                if len(cell.entries) == 1
                 else f"{len(cell.entries)} entries: see the details"
             )
             alert = f'<span class="cell-error" role="alert">{err}</span>' if error else ""
             body = f'<a href="{url}" title="{title}">{cell.display}</a>{alert}'
-        out.append(f'<td id="{cid}" class="{classes}">{body}</td>')
+        out.append(f'<td id="{cid}" class="{classes}{saved_class}">{body}</td>')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or ours
+
+
+def _rows_html(grid: selectors.WeekGrid, cell_url: str) -> str:
+    """The grid's <tr>s: the row's link, its cells (see _cells_html) and its total."""
+    out = []
+    for row in grid.rows:
+        key = escape(row.key)
+        out.append(
+            f"""<tr hx-vals='{{"row": "{key}"}}'><th scope="row" class="rowname">"""
+            f'<a href="{escape(row.url)}">{escape(row.label)}</a></th>'
+            f"{_cells_html(row, row.cells, cell_url=cell_url)}"
+            f'<td id="total-{key}" class="num"><strong>{format_minutes(row.minutes)}'
+            "</strong></td></tr>"
+        )
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped or ours
 
 
@@ -279,7 +308,6 @@ def _week_context(request: HttpRequest, monday: datetime.date, extra_keys: list[
     cell_url = reverse("timesheets:week_cell")
     return {
         "grid": grid,
-        "rows": [(row, _cells_html(row, row.cells, cell_url=cell_url)) for row in grid.rows],
         "cell_url": cell_url,
         "monday": monday,
         "sunday": grid.days[-1],
@@ -297,6 +325,7 @@ def my_week(request: HttpRequest) -> HttpResponse:
     monday = parse_week(request.GET.get("week"))
     extra_keys = [key for key in request.GET.getlist("add") if key]
     context = _week_context(request, monday, extra_keys)
+    context["rows_html"] = _rows_html(context["grid"], context["cell_url"])
     context["add_row_form"] = AddRowForm(
         tickets=list(selectors.loggable_tickets(user=request.user)),
         tasks=list(selectors.loggable_tasks()),
@@ -367,10 +396,20 @@ def all_entries(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(entries, 50)
     paginator.count = count  # counted with the totals: no second scan for a COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
+    project_url, ticket_url, task_url = (
+        url_of("projects:project_detail"),
+        url_of("helpdesk:ticket_detail"),
+        url_of("projects:task_detail"),
+    )
+    entries = list(page.object_list)
+    for entry in entries:  # one reverse per URL name, not three per row
+        entry.project_url = project_url(entry.project_id)
+        entry.ticket_url = ticket_url(entry.ticket_id) if entry.ticket_id else ""
+        entry.task_url = task_url(entry.task_id) if entry.task_id else ""
     context = {
         "filter_form": filter_form,
         "page": page,
-        "entries": page.object_list,
+        "entries": entries,
         "totals": totals,
         "export_query": request.GET.urlencode(),
     }

@@ -60,9 +60,11 @@ def test_week_grid_cells_post_to_the_cell_view_and_name_their_day(as_user, helpd
     html = as_user(helpdesk_user).get(reverse("timesheets:my_week"), {"week": DAY}).text
     cell = f"cell-ticket-{world.ticket.pk}-20260302"
     assert f'<td id="{cell}" class="cell num">' in html
-    assert f'for="in-{cell}">#{world.ticket.pk} {world.ticket.subject}, Monday 2 March</label>' in (
-        html
-    )
+    assert f'aria-label="#{world.ticket.pk} {world.ticket.subject}, Monday 2 March"' in html
     assert 'value="1:30"' in html
     assert f'hx-post="{reverse("timesheets:week_cell")}"' in html
-    assert f""""row": "ticket-{world.ticket.pk}", "date": "2026-03-02\"""" in html
+    # The row's key comes from its <tr>, the day from the input (htmx merges hx-vals), and
+    # the cell is swapped by the target inherited from the <tbody>.
+    assert f"""<tr hx-vals='{{"row": "ticket-{world.ticket.pk}"}}'>""" in html
+    assert """hx-vals='{"date": "2026-03-02"}'""" in html
+    assert '<tbody hx-target="closest td" hx-swap="outerHTML">' in html

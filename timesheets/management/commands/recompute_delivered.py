@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from timesheets.services import recompute_all_delivered
+from timesheets.services import LineDifference, recompute_all_delivered
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every order line's Delivered from its timesheet entries, report each "
+        "Recompute every order line's Delivered, every task's logged minutes and every "
+        "project's minutes without a task from the timesheet entries, report each "
         "difference and fix it. With --check, only report (exit 1 on any difference)."
     )
 
@@ -17,8 +18,16 @@ class Command(BaseCommand):
         for diff in differences:
             self.stdout.write(str(diff))
         if not differences:
-            self.stdout.write(self.style.SUCCESS("Delivered quantities: no difference."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Delivered quantities: no difference. Logged minutes: no difference."
+                )
+            )
             return
+        lines = sum(1 for diff in differences if isinstance(diff, LineDifference))
+        counted = f"{lines} line(s)"
+        if len(differences) > lines:
+            counted += f" and {len(differences) - lines} task / project figure(s)"
         if check:
-            raise CommandError(f"{len(differences)} line(s) differ from their timesheet entries.")
-        self.stdout.write(self.style.WARNING(f"Fixed {len(differences)} line(s)."))
+            raise CommandError(f"{counted} differ from their timesheet entries.")
+        self.stdout.write(self.style.WARNING(f"Fixed {counted}."))
