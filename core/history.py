@@ -10,7 +10,8 @@ records they save around them.
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 
 AUDITED = {
     "timesheets.timesheetentry": "Timesheet entry",
@@ -60,3 +61,27 @@ def record_history(model: type[models.Model], pk: int) -> list[HistoryEvent]:
 
 def _show(value) -> str:
     return "—" if value in (None, "") else str(value)
+
+
+def history_record_created(model: type[models.Model], pks, *, user=None) -> None:
+    """The "Created" history rows of records inserted in bulk, in one INSERT ... SELECT
+    (no model instance per row): what django-simple-history writes on a single save."""
+    pks = list(pks)
+    if not pks:
+        return
+    history = model.history.model
+    source = {field.column for field in model._meta.concrete_fields}
+    copied = [field.column for field in history._meta.concrete_fields if field.column in source]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in copied)
+    user_id = getattr(user, "pk", None)
+    with connection.cursor() as cursor:
+        for offset in range(0, len(pks), 10_000):
+            chunk = pks[offset : offset + 10_000]
+            cursor.execute(
+                f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
+                "history_change_reason, history_type, history_user_id) "
+                f"SELECT {columns}, %s, NULL, '+', %s FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})",
+                [timezone.now(), user_id, *chunk],
+            )

@@ -18,11 +18,20 @@ class TimesheetEntry(models.Model):
     """
 
     date = models.DateField(db_index=True)
+    # No single-column index on the foreign keys: each leads one of the (key, date)
+    # indexes below, which serve the same lookups; every index costs each write
+    # (the billing run links tens of thousands of entries at once).
     employee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="timesheet_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="timesheet_entries",
+        db_index=False,
     )
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.PROTECT, related_name="timesheet_entries"
+        "projects.Project",
+        on_delete=models.PROTECT,
+        related_name="timesheet_entries",
+        db_index=False,
     )
     task = models.ForeignKey(
         "projects.Task",
@@ -30,6 +39,7 @@ class TimesheetEntry(models.Model):
         null=True,
         blank=True,
         related_name="timesheet_entries",
+        db_index=False,
     )
     ticket = models.ForeignKey(
         "helpdesk.Ticket",
@@ -37,6 +47,7 @@ class TimesheetEntry(models.Model):
         null=True,
         blank=True,
         related_name="timesheet_entries",
+        db_index=False,
     )
     description = models.TextField(blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
     minutes = models.PositiveIntegerField()
@@ -46,6 +57,7 @@ class TimesheetEntry(models.Model):
         null=True,
         blank=True,
         related_name="timesheet_entries",
+        db_index=False,
         editable=False,
     )
     invoice_line = models.ForeignKey(

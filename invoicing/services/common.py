@@ -4,7 +4,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from core.errors import ConflictError
 from core.numbers import money
@@ -110,3 +111,32 @@ def invoiced_by_sale_line(line_ids) -> dict[int, Decimal]:
     return {
         row["sale_line_id"]: (row["invoiced"] or ZERO) - (row["credited"] or ZERO) for row in rows
     }
+
+
+def invoiced_quantity() -> Coalesce:
+    """Rule 15 as an expression over an order line (`OuterRef("pk")`), for set-based
+    updates: the same figure as `invoiced_by_sale_line`."""
+    per_line = (
+        InvoiceLine.objects.filter(sale_line_id=OuterRef("pk"))
+        .order_by()
+        .values("sale_line_id")
+        .annotate(
+            invoiced=Sum(
+                Case(
+                    When(
+                        Q(invoice__move_type=Invoice.INVOICE) & ~Q(invoice__state=Invoice.CANCEL),
+                        then=F("quantity"),
+                    ),
+                    When(
+                        invoice__move_type=Invoice.CREDIT_NOTE,
+                        invoice__state=Invoice.POSTED,
+                        then=-F("quantity"),
+                    ),
+                    default=Value(ZERO),
+                )
+            )
+        )
+        .values("invoiced")
+    )
+    quantity = DecimalField(max_digits=14, decimal_places=2)
+    return Coalesce(Subquery(per_line, output_field=quantity), Value(ZERO), output_field=quantity)

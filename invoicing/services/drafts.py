@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
-from simple_history.utils import bulk_create_with_history
 
 from core.errors import ConflictError
+from core.history import history_record_created
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
     ZERO,
@@ -25,13 +25,14 @@ from invoicing.services.common import (
     invoice_lock,
     invoice_set_totals,
     invoiced_by_sale_line,
+    invoiced_quantity,
     line_amounts,
     line_set_amounts,
     parse_date,
     parse_decimal,
     require_draft,
 )
-from sales.models import SaleOrder, SaleOrderLine
+from sales.models import SaleOrder, SaleOrderLine, Uom
 from timesheets.models import TimesheetEntry
 
 
@@ -185,13 +186,18 @@ def invoices_create_from_orders(
 
 
 def _lock_order_lines(order_ids) -> list[SaleOrderLine]:
-    """The orders' lines under a row lock, in pk order (the lock order everywhere)."""
-    return list(
+    """The orders' lines under a row lock, in pk order (the lock order everywhere),
+    with their order and unit (units from one small query, not joined per line)."""
+    lines = list(
         SaleOrderLine.objects.select_for_update(of=("self",))
-        .select_related("order__customer", "uom__category")
+        .select_related("order")
         .filter(order_id__in=list(order_ids))
         .order_by("pk")
     )
+    uoms = Uom.objects.select_related("category").in_bulk({line.uom_id for line in lines})
+    for line in lines:
+        line.uom = uoms[line.uom_id]
+    return lines
 
 
 # Entries linked per UPDATE: bounded so the statement stays under the parameter limits
@@ -248,7 +254,8 @@ def _create_drafts(
         invoices.append(invoice)
         lines_of.append(lines)
 
-    invoices = bulk_create_with_history(invoices, Invoice, default_user=user)
+    invoices = Invoice.objects.bulk_create(invoices)
+    history_record_created(Invoice, [invoice.pk for invoice in invoices], user=user)
     invoice_lines = []
     for invoice, lines in zip(invoices, lines_of, strict=True):
         for line in lines:
@@ -259,7 +266,8 @@ def _create_drafts(
     # Each order line has at most one new invoice line, so an entry's new invoice line
     # is found by its order line: one UPDATE per chunk of entries, not one per line.
     new_line_ids = [line.pk for line in invoice_lines]
-    entry_ids = [pk for plan in planned for pk in plan.entry_ids]
+    # In pk order: each chunk then touches neighbouring table pages, not the whole table.
+    entry_ids = sorted(pk for plan in planned for pk in plan.entry_ids)
     for offset in range(0, len(entry_ids), LINK_CHUNK):
         TimesheetEntry.objects.filter(pk__in=entry_ids[offset : offset + LINK_CHUNK]).update(
             invoice_line=Subquery(
@@ -274,23 +282,21 @@ def _create_drafts(
 
 def sale_lines_recompute_invoiced(*, line_ids) -> None:
     """Write `qty_invoiced` of these order lines from their invoice lines (rule 15),
-    under a lock on the lines: idempotent, so it also heals a wrong figure."""
+    under a lock on the lines, in one set-based UPDATE: idempotent, so it also heals
+    a wrong figure."""
     line_ids = sorted({int(pk) for pk in line_ids if pk is not None})
     if not line_ids:
         return
     with transaction.atomic():
-        lines = list(
-            SaleOrderLine.objects.select_for_update().filter(pk__in=line_ids).order_by("pk")
+        # Lock in pk order first (the lock order everywhere); an UPDATE alone would lock
+        # in whatever order its plan visits the rows.
+        list(
+            SaleOrderLine.objects.select_for_update()
+            .filter(pk__in=line_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        invoiced = invoiced_by_sale_line(line_ids)
-        changed = []
-        for line in lines:
-            value = invoiced.get(line.pk, ZERO)
-            if line.qty_invoiced != value:
-                line.qty_invoiced = value
-                changed.append(line)
-        if changed:
-            SaleOrderLine.objects.bulk_update(changed, ["qty_invoiced"])
+        SaleOrderLine.objects.filter(pk__in=line_ids).update(qty_invoiced=invoiced_quantity())
 
 
 def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:

@@ -6,9 +6,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.numbers import money
 from invoicing.models import Invoice
 from invoicing.services import billing_run, billing_run_preview, invoice_create_from_order
 from sales.models import Product
+from tests.factories import ManagerFactory
+from timesheets.models import TimesheetEntry
 
 from .conftest import day, refreshed
 
@@ -91,3 +94,58 @@ def test_the_preview_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(4):
         rows = billing_run_preview(up_to=day(5))
     assert len(rows) == 6
+
+
+def test_batches_invoice_exactly_what_order_by_order_invoicing_would(make_line, log):
+    """Five orders, two per batch: the same drafts, quantities and links as one batch."""
+    lines = []
+    for index in range(5):
+        line = make_line(unit="Days" if index % 2 else "Hours", price=str(100 + index))
+        for hours in ("1.25", "0.5", "2"):
+            log(line, hours=hours, date=day(1 + index))
+        log(line, hours=3, date=day(20))  # after the run's date: stays unbilled
+        lines.append(line)
+    prepaid = make_line(policy=Product.POLICY_ORDER, quantity="3")
+
+    invoices = billing_run(up_to=day(10), batch_orders=2)
+
+    assert [i.sale_order_id for i in invoices] == sorted(
+        line.order_id for line in [*lines, prepaid]
+    )
+    for line in lines:
+        invoice = next(i for i in invoices if i.sale_order_id == line.order_id)
+        (invoice_line,) = invoice.lines.all()
+        billed = TimesheetEntry.objects.filter(invoice_line=invoice_line)
+        assert sorted(e.minutes for e in billed) == [30, 75, 120]
+        assert invoice_line.quantity == line.uom.minutes_to_qty(225)
+        assert invoice.amount_untaxed == money(invoice_line.quantity * line.price_unit)
+        assert refreshed(line).qty_invoiced == invoice_line.quantity
+        assert TimesheetEntry.objects.filter(sale_line=line, invoice_line__isnull=True).count() == 1
+    assert refreshed(prepaid).qty_invoiced == Decimal("3.00")
+    assert billing_run(up_to=day(10), batch_orders=2) == []
+
+
+def test_drafts_of_a_billing_run_have_their_created_history(make_line, log):
+    manager = ManagerFactory()
+    line = make_line()
+    log(line, hours=1, date=day(1))
+
+    (invoice,) = billing_run(up_to=day(5), actor=manager)
+
+    (record,) = invoice.history.all()
+    assert record.history_type == "+" and record.history_user == manager
+    assert (record.sale_order_id, record.amount_total) == (line.order_id, invoice.amount_total)
+
+
+def test_the_run_takes_a_fixed_number_of_queries_per_batch(
+    make_line, log, django_assert_max_num_queries
+):
+    for _ in range(8):
+        line = make_line()
+        log(line, hours=1, date=day(1))
+    # candidates + per batch: lock lines, units, unbilled entries, billed minutes,
+    # invoiced, invoice insert, history insert, line insert, link, lock lines,
+    # invoiced update (+ savepoints)
+    with django_assert_max_num_queries(16):
+        invoices = billing_run(up_to=day(5))
+    assert len(invoices) == 8
