@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
@@ -30,6 +31,14 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("timesheets", TimesheetViewSet, basename="timesheet")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+
+# The billing run commits batch by batch (invoicing.services.billing_run), as the page
+# and the command do: outside the request transaction, a failing batch undoes only
+# itself and the order lines are not held locked until the whole run ends.
+OUTSIDE_REQUEST_TRANSACTION = {"invoice-invoice-all"}
+for pattern in router.urls:
+    if pattern.name in OUTSIDE_REQUEST_TRANSACTION:
+        transaction.non_atomic_requests(pattern.callback)
 
 urlpatterns = [
     path("settings/", SettingsView.as_view(), name="settings"),

@@ -215,3 +215,30 @@ def test_the_billing_run_page_commits_each_batch_on_its_own(client):
     # Outside the request transaction, the first batch's draft stayed whole.
     invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))
     assert len(invoiced) == 1 and invoiced[0] in orders
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_billing_run_commits_each_batch_on_its_own(client):
+    from tests.factories import ManagerFactory
+
+    orders = {_invoiceable_order().pk, _invoiceable_order().pk}
+    client.raise_request_exception = False
+    client.force_login(ManagerFactory())
+    with (
+        mock.patch("invoicing.services.billing_run.BATCH_ORDERS", 1),
+        _fail_on_call(2),
+    ):
+        response = client.post(
+            "/api/v1/invoices/invoice-all/",
+            {"up_to": "2026-03-31"},
+            content_type="application/json",
+        )
+    assert response.status_code == 500
+    invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))
+    assert len(invoiced) == 1 and invoiced[0] in orders
+    # And without a fault the API answers with the drafts it created.
+    response = client.post(
+        "/api/v1/invoices/invoice-all/", {"up_to": "2026-03-31"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert [row["sale_order"] for row in response.json()] == sorted(orders - set(invoiced))
