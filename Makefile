@@ -74,10 +74,16 @@ serve-prod: install
 worker: install
 	ROLE=worker scripts/serve-prod.sh
 
-# B7: 50 users for 60 s against a running serve-prod (installs locust on demand).
+# B7: 50 users for 60 s against a running serve-prod (installs locust on demand); the
+# users log in first, then the mix is measured for 60 s (scripts/loadtest.py). On fresh
+# demo data (the mix logs time, which grows the tickets' Timesheets tabs):
+#   dropdb -h 127.0.0.1 -U postgres --if-exists billable_b7
+#   SEED_DEMO=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/billable_b7 make serve-prod
+#   make loadtest                        # in another shell; figures in b7_stats.csv
 loadtest: install
 	$(PY) -m pip install --quiet "locust>=2.30"
-	$(PY) -m locust -f scripts/loadtest.py --headless -u 50 -r 10 -t 60s --host http://$(HOST):$(PORT) --csv b7
+	$(PY) -m locust -f scripts/loadtest.py --headless -u 50 -r 10 --host http://$(HOST):$(PORT) \
+		--csv b7 --only-summary
 
 # make backup [BACKUP=path]: DATABASE_URL's database (pg_dump -Fc / SQLite backup) + stored PDFs
 backup: install

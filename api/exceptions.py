@@ -7,11 +7,13 @@
   input was well formed, other records depend on this one.
 - `OverflowError` (a number too large for the database) -> 400, never a 500.
 
-The transaction is marked for rollback every time, so nothing is half-written.
+The request transaction is marked for rollback every time, so nothing is half-written.
+A view outside the request transaction (the billing run commits batch by batch) has
+none to mark, and an enclosing atomic block is not its to roll back.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.response import Response
@@ -43,6 +45,24 @@ def conflict_detail(exc: DjangoValidationError) -> str:
 
 
 def api_exception_handler(exc, context):
+    if not _in_request_transaction(context):
+        atomic = [c for c in connections.all(initialized_only=True) if c.in_atomic_block]
+        marked = [(c, c.needs_rollback) for c in atomic]
+        try:
+            return _handle(exc, context)
+        finally:
+            for connection, needs_rollback in marked:
+                connection.set_rollback(needs_rollback)
+    return _handle(exc, context)
+
+
+def _in_request_transaction(context) -> bool:
+    request = getattr(context.get("request"), "_request", None)
+    view = getattr(getattr(request, "resolver_match", None), "func", None)
+    return "default" not in getattr(view, "_non_atomic_requests", ())
+
+
+def _handle(exc, context):
     view = context.get("view")
     field_names = getattr(view, "error_field_names", None)
     if isinstance(exc, ConflictError):

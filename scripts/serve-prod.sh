@@ -16,6 +16,8 @@
 #   WEB_CONCURRENCY     gunicorn workers (default 2 x cores + 1)
 #   CELERY_CONCURRENCY  Celery worker processes (default: the number of cores)
 #   MIGRATE=0           skip migrate + collectstatic (app servers after the first)
+#   SEED_DEMO=1         load the demo data after migrating (load tests only: the demo
+#                       accounts have known passwords; never on a real database)
 # Anything else Django reads (MEDIA_ROOT, EMAIL_URL, DATABASE_REPLICA_URL, ...) passes
 # through. Stop with Ctrl-C or SIGTERM: gunicorn finishes its requests and the worker
 # its current tasks (unfinished ones are delivered again), then the script exits.
@@ -76,6 +78,10 @@ if [[ "${MIGRATE:-1}" != 0 && "$ROLE" != worker ]]; then
     "$PY" manage.py migrate --noinput
     log "collectstatic"
     "$PY" manage.py collectstatic --noinput --verbosity 0
+    if [[ "${SEED_DEMO:-0}" == 1 ]]; then
+        log "seed_demo"
+        "$PY" manage.py seed_demo
+    fi
 fi
 "$PY" manage.py check --deploy --fail-level ERROR >/dev/null
 
@@ -95,6 +101,7 @@ if [[ "$ROLE" != worker ]]; then
         --bind "$HOST:$PORT" \
         --workers "$WEB_CONCURRENCY" \
         --timeout 30 --graceful-timeout 30 \
+        --worker-tmp-dir "$([[ -d /dev/shm ]] && echo /dev/shm || echo "${TMPDIR:-/tmp}")" \
         --max-requests 2000 --max-requests-jitter 200 \
         --access-logfile "${GUNICORN_ACCESS_LOG:--}" &
     pids+=($!)

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.SessionRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -112,7 +113,10 @@ LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "core:login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: the age counts from the last request
+# Idle expiry: the age counts from the last request, give or take SESSION_REFRESH_SECONDS
+# (core.middleware.SessionRefreshMiddleware), which spares a database write per page.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # pages send the token from the form or hx-headers, never JS

@@ -156,3 +156,43 @@ def test_a_credit_note_pdf_names_the_invoice_it_corrects(posted):
     assert "Credit note for invoice INV/2026/00001" in text
     assert "525.00" in text and "635.25 EUR" in text
     assert "Printer on fire" in text and "Total 5:15 hours" in text
+
+
+def test_the_appendix_prints_every_entry_with_its_task_and_description(
+    make_line, make_ticket, employee
+):
+    from timesheets.services import timesheet_log
+
+    line = make_line()
+    ticket = make_ticket(line, subject="Printer on fire")
+    for n in range(60):
+        timesheet_log(
+            employee=employee, date=day(1), minutes=5, ticket=ticket, description=f"Step {n:02d}"
+        )
+    draft = invoice_create_from_order(order=line.order)
+
+    text = pdf_text(invoice_pdf_bytes(invoice=draft))
+
+    task = ticket.task.name
+    assert all(f"{task}: Step {n:02d}" in text for n in range(60))
+    assert text.count(" 0:05") == 60 and "Total 5:00 hours" in text
+
+
+def test_rendering_restores_the_garbage_collector_thresholds(make_line, log, monkeypatch):
+    import gc
+
+    line = make_line()
+    log(line, hours=1)
+    draft = invoice_create_from_order(order=line.order)
+    before = gc.get_threshold()
+    invoice_pdf_bytes(invoice=draft)
+    assert gc.get_threshold() == before
+
+    def broken(self, invoice):
+        assert gc.get_threshold()[0] >= 100_000  # collects rarely while rendering
+        raise OSError("fonts are gone")
+
+    monkeypatch.setattr(InvoicePdfRenderer, "render", broken)
+    with pytest.raises(OSError):
+        invoice_pdf_bytes(invoice=draft)
+    assert gc.get_threshold() == before

@@ -69,7 +69,7 @@ def test_production_settings_keep_throttling_headers_and_secure_cookies():
         "'axes': s.AXES_ENABLED, 'backend': s.AUTHENTICATION_BACKENDS[0],"
         "'middleware': s.MIDDLEWARE, 'debug': s.DEBUG,"
         "'cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY],"
-        "'idle': [s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST]}))"
+        "'idle': [s.SESSION_COOKIE_AGE, s.SESSION_REFRESH_SECONDS]}))"
     )
     result = _manage(
         "shell", "-c", script, SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com"
@@ -83,4 +83,5 @@ def test_production_settings_keep_throttling_headers_and_secure_cookies():
     assert production["middleware"][-1] == "axes.middleware.AxesMiddleware"
     assert production["debug"] is False
     assert production["cookies"] == [True, True, True]
-    assert production["idle"] == [8 * 3600, True]
+    assert production["idle"] == [8 * 3600, 60]
+    assert "core.middleware.SessionRefreshMiddleware" in production["middleware"]
