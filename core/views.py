@@ -13,6 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from core import roles
+from core.context_processors import app_settings
 from core.forms import ConfigurationForm
 from core.models import AppSettings
 
@@ -46,7 +47,7 @@ def timesheets_feature_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not AppSettings.load().timesheets_enabled:
+        if not app_settings(request).timesheets_enabled:
             raise Http404("The Timesheets feature is switched off.")
         return view(request, *args, **kwargs)
 

@@ -15,7 +15,11 @@ class TaskChoiceField(forms.ModelChoiceField):
 class TicketForm(forms.ModelForm):
     """The ticket's fields; the Task choices follow the team and customer (rule 9)."""
 
-    assignee = UserChoiceField(queryset=helpdesk_staff(), required=False)
+    # The selects load only what their options show (200 customers, every staff member).
+    assignee = UserChoiceField(
+        queryset=helpdesk_staff().only("id", "username", "first_name", "last_name"),
+        required=False,
+    )
     task = TaskChoiceField(queryset=None, required=False, empty_label="(no task)")
 
     class Meta:
@@ -35,7 +39,7 @@ class TicketForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = HelpdeskTeam.objects.select_related("project")
-        self.fields["customer"].queryset = Customer.objects.all()
+        self.fields["customer"].queryset = Customer.objects.only("id", "name")
         team, customer = self._current("team"), self._current("customer")
         self.fields["task"].queryset = tasks_for_ticket(team=team, customer=customer)
         self.fields[
@@ -59,6 +63,8 @@ class TicketForm(forms.ModelForm):
             return getattr(self.instance, name, None) if not self.is_bound else None
         if isinstance(raw, field.queryset.model):
             return raw
+        if raw == getattr(self.instance, f"{name}_id", None):
+            return getattr(self.instance, name)  # loaded with the ticket: no second query
         try:
             return field.queryset.get(pk=raw)
         except (field.queryset.model.DoesNotExist, ValueError, TypeError):

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import apply_service_errors, lean_selects
-from core.models import AppSettings
+from core.context_processors import app_settings
+from core.forms import apply_service_errors, lean_form
 from core.views import helpdesk_user_required
 from helpdesk import selectors, services
 from helpdesk.forms import TicketFilterForm, TicketForm
@@ -48,7 +48,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
     initial = {key: request.GET[key] for key in ("team", "customer") if request.GET.get(key)}
-    form = lean_selects(TicketForm(request.POST or None, initial=initial))
+    form = lean_form(TicketForm(request.POST or None, initial=initial))
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(**form.service_fields(), actor=request.user)
@@ -67,7 +67,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ticket = selectors.ticket_detail(pk=pk)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket.") from None
-    form = lean_selects(TicketForm(request.POST or None, instance=ticket))
+    form = lean_form(TicketForm(request.POST or None, instance=ticket))
     if request.method == "POST" and form.is_valid():
         try:
             # One savepoint: a refused task change also undoes the other edits.
@@ -80,7 +80,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("helpdesk:ticket_detail", pk=ticket.pk)
     if form.errors:
         ticket = selectors.ticket_detail(pk=pk)  # the form wrote its values on the instance
-    features = AppSettings.load()
+    features = app_settings(request)
     context = {
         "form": form,
         "ticket": ticket,
@@ -94,5 +94,5 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def task_options(request: HttpRequest) -> HttpResponse:
     """The Task <select> for the chosen team and customer (htmx, when either changes)."""
-    form = lean_selects(TicketForm(request.GET))
+    form = lean_form(TicketForm(request.GET))
     return render(request, "helpdesk/partials/task_select.html", {"field": form["task"]})

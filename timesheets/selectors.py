@@ -5,7 +5,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Subquery, Sum, Window
 from django.utils import timezone
 
 from core.links import url_of
@@ -34,46 +34,91 @@ def entries_qs() -> QuerySet[TimesheetEntry]:
     ).defer("invoice_line__invoice__appendix")
 
 
-def _panel_entries() -> QuerySet[TimesheetEntry]:
+class PanelEntry(NamedTuple):
+    """An entry as an entries panel shows it: plain values, not a model instance (50 rows
+    of three joined models cost more to build than to fetch)."""
+
+    pk: int
+    date: datetime.date
+    minutes: int
+    description: str
+    employee_id: int
+    ticket_id: int | None
+    invoice_line_id: int | None
+    first_name: str
+    last_name: str
+    username: str
+    ticket_subject: str | None
+    invoice_id: int | None
+    invoice_number: str | None
+    invoice_move_type: str | None
+
+    @property
+    def employee_name(self) -> str:
+        """As User.get_full_name(), else the username."""
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @property
+    def duration_display(self) -> str:
+        return format_minutes(self.minutes)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.invoice_line_id is not None
+
+    @property
+    def invoice_label(self) -> str:
+        """The invoice as the invoice itself names it (its number, or "Draft ...")."""
+        if self.invoice_id is None:
+            return ""
+        # The model through the relation: timesheets does not import invoicing.
+        invoice_model = TimesheetEntry.invoice_line.field.related_model.invoice.field.related_model
+        invoice = invoice_model(
+            pk=self.invoice_id, number=self.invoice_number, move_type=self.invoice_move_type
+        )
+        return str(invoice)
+
+
+_PANEL_COLUMNS = (
+    "pk",
+    "date",
+    "minutes",
+    "description",
+    "employee_id",
+    "ticket_id",
+    "invoice_line_id",
+    "employee__first_name",
+    "employee__last_name",
+    "employee__username",
+    "ticket__subject",
+    "invoice_line__invoice_id",
+    "invoice_line__invoice__number",
+    "invoice_line__invoice__move_type",
+)
+
+
+def _panel_entries(entries: QuerySet[TimesheetEntry]) -> list[PanelEntry]:
     """Only the columns an entries panel shows: the employee's name, the ticket's subject
-    (on a task's panel) and the invoice a locked entry is on."""
-    return TimesheetEntry.objects.select_related(
-        "employee", "ticket", "invoice_line__invoice"
-    ).only(
-        "date",
-        "minutes",
-        "description",
-        "employee_id",
-        "ticket_id",
-        "task_id",
-        "project_id",
-        "sale_line_id",
-        "invoice_line_id",
-        "employee__username",
-        "employee__first_name",
-        "employee__last_name",
-        "ticket__subject",
-        "invoice_line__invoice__move_type",
-        "invoice_line__invoice__state",
-        "invoice_line__invoice__number",
-    )
+    (on a task's panel) and the invoice a locked entry is on. Newest first."""
+    rows = entries.order_by("-date", "-id").values_list(*_PANEL_COLUMNS)
+    return [PanelEntry(*row) for row in rows]
 
 
-def entries_for_ticket(*, ticket: Ticket) -> QuerySet[TimesheetEntry]:
-    return _panel_entries().filter(ticket=ticket).order_by("-date", "-id")
+def entries_for_ticket(*, ticket: Ticket) -> list[PanelEntry]:
+    return _panel_entries(TimesheetEntry.objects.filter(ticket=ticket))
 
 
-def entries_for_task(*, task: Task) -> QuerySet[TimesheetEntry]:
+def entries_for_task(*, task: Task) -> list[PanelEntry]:
     """All the task's entries, those logged from its tickets included (one record each)."""
-    return _panel_entries().filter(task=task).order_by("-date", "-id")
+    return _panel_entries(TimesheetEntry.objects.filter(task=task))
 
 
 def ticket_for_entries(*, pk: int) -> Ticket | None:
-    """A ticket with what its Timesheets tab needs: team, project, task and order line."""
+    """A ticket with what its Timesheets tab shows: its team (Timesheet on Ticket?) and its
+    task's order line. Not the customer nor the team's project: the services read the
+    ticket again before they write, and each joined table cost planning time."""
     return (
-        Ticket.objects.select_related(
-            "team__project", "customer", "task__sale_line__order", "task__sale_line__uom"
-        )
+        Ticket.objects.select_related("team", "task__sale_line__order", "task__sale_line__uom")
         .filter(pk=pk)
         .first()
     )
@@ -94,7 +139,7 @@ def entry_on(*, entry_pk: int, ticket: Ticket | None = None, task: Task | None =
     return qs.first()
 
 
-def total_minutes(entries: list[TimesheetEntry]) -> int:
+def total_minutes(entries: list[PanelEntry]) -> int:
     return sum(entry.minutes for entry in entries)
 
 
@@ -199,6 +244,33 @@ def entry_count_and_totals(entries: QuerySet[TimesheetEntry]) -> tuple[int, dict
     )
     count = totals.pop("count")
     return count, {key: int(value or 0) for key, value in totals.items()}
+
+
+def entry_page(
+    entries: QuerySet[TimesheetEntry], *, number: int, per_page: int
+) -> tuple[list[TimesheetEntry], int | None, dict[str, int]]:
+    """Page `number` of the filtered entries with the count and the totals of all of
+    them, in one query: window aggregates over every filtered row, computed before the
+    LIMIT. (None, {}) for the count and totals when the page is past the last one."""
+    rows = list(
+        entries.annotate(
+            all_count=Window(Count("id")),
+            all_total=Window(Sum("minutes")),
+            all_billable=Window(Sum("minutes", filter=Q(sale_line__isnull=False))),
+            all_billed=Window(Sum("minutes", filter=Q(invoice_line__isnull=False))),
+        )[(number - 1) * per_page : number * per_page]
+    )
+    if not rows:
+        if number > 1:
+            return [], None, {}
+        return [], 0, {"total": 0, "billable": 0, "billed": 0}
+    first = rows[0]
+    totals = {
+        "total": int(first.all_total or 0),
+        "billable": int(first.all_billable or 0),
+        "billed": int(first.all_billed or 0),
+    }
+    return rows, first.all_count, totals
 
 
 # --- My Timesheets: the week grid -----------------------------------------------------
@@ -425,8 +497,9 @@ def cell_entries(*, employee, key: str, date: datetime.date) -> list[TimesheetEn
     return list(qs.order_by("id"))
 
 
-def loggable_tickets(*, user) -> QuerySet[Ticket]:
-    """Open tickets of teams with Timesheet on Ticket: rows that can be added to the grid.
+def loggable_tickets(*, user) -> QuerySet:
+    """(id, subject) of open tickets of teams with Timesheet on Ticket: rows that can be
+    added to the grid.
 
     The newest 200 of the user's own, the unassigned and those of the user's teams. The
     team test is an `IN (ids)` rather than a join: no DISTINCT, so PostgreSQL walks the
@@ -436,19 +509,19 @@ def loggable_tickets(*, user) -> QuerySet[Ticket]:
     return (
         Ticket.objects.filter(stage__in=Ticket.OPEN_STAGES, team__use_timesheets=True)
         .filter(Q(assignee=user) | Q(assignee__isnull=True) | Q(team_id__in=my_teams))
-        .only("id", "subject")
-        .order_by("-id")[:200]
+        .order_by("-id")
+        .values_list("id", "subject")[:200]
     )
 
 
-def loggable_tasks() -> list[Task]:
-    """The newest 200 open tasks of active projects with timesheets, by project and name
-    (picking the newest first reads 200 rows by the primary key, not all open tasks)."""
+def loggable_tasks() -> list[tuple[int, str, str]]:
+    """(id, name, project name) of the newest 200 open tasks of active projects with
+    timesheets, by project and name (picking the newest first reads 200 rows by the
+    primary key, not all open tasks). Plain rows: they only become <option>s."""
     newest = (
         Task.objects.filter(project__allow_timesheets=True, project__active=True)
         .exclude(stage__in=[Task.DONE, Task.CANCELLED])
-        .select_related("project")
-        .only("id", "name", "project__name")
-        .order_by("-id")[:200]
+        .order_by("-id")
+        .values_list("id", "name", "project__name")[:200]
     )
-    return sorted(newest, key=lambda task: (task.project.name, task.name))
+    return sorted(newest, key=lambda task: (task[2], task[1]))

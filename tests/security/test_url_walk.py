@@ -138,7 +138,14 @@ def _client(user=None) -> Client:
 
 # The other user may log time of their own on the owner's ticket: that adds an entry
 # of theirs and moves the line's Delivered, and changes nothing else.
-DERIVED_FIELDS = {"updated_at", "delivered_minutes", "qty_delivered"}
+# Rollups a write elsewhere recomputes (another user's time on the owner's ticket).
+DERIVED_FIELDS = {
+    "updated_at",
+    "delivered_minutes",
+    "qty_delivered",
+    "logged_minutes",
+    "untasked_minutes",
+}
 
 
 def _snapshot(world: World, *, rows_of: dict[str, set] | None = None) -> dict[str, object]:

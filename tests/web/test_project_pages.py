@@ -86,7 +86,7 @@ def test_the_task_shows_its_order_line_and_all_entries_ticket_ones_included(
     page = client.get(reverse("projects:task_detail", args=[world.task.pk])).content.decode()
     assert world.line.order.name in page and "Delivered" in page
     panel = client.get(reverse("timesheets:task_entries", args=[world.task.pk]), **HTMX)
-    assert set(panel.context["entries"]) == {from_ticket, on_task}
+    assert {entry.pk for entry in panel.context["entries"]} == {from_ticket.pk, on_task.pk}
     assert f"#{world.ticket.pk} {world.ticket.subject}" in panel.content.decode()
     assert panel.context["total_minutes"] == 90
 
