@@ -97,20 +97,44 @@ _PANEL_COLUMNS = (
 )
 
 
-def _panel_entries(entries: QuerySet[TimesheetEntry]) -> list[PanelEntry]:
+# An entries panel shows the newest entries; a ticket or task with years of time behind
+# it offers "Show all" instead of rendering thousands of rows on every visit.
+PANEL_ROWS = 100
+
+
+@dataclass(frozen=True)
+class PanelEntries:
+    rows: list[PanelEntry]
+    count: int  # all the entries, shown or not
+    minutes: int  # their total
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) < self.count
+
+
+def _panel_entries(entries: QuerySet[TimesheetEntry], *, limit: int | None) -> PanelEntries:
     """Only the columns an entries panel shows: the employee's name, the ticket's subject
-    (on a task's panel) and the invoice a locked entry is on. Newest first."""
+    (on a task's panel) and the invoice a locked entry is on. Newest first; at most
+    `limit` rows, with the count and total of all of them (one more query only when
+    some are left out)."""
     rows = entries.order_by("-date", "-id").values_list(*_PANEL_COLUMNS)
-    return [PanelEntry(*row) for row in rows]
+    if limit is not None:
+        rows = rows[: limit + 1]
+    shown = [PanelEntry(*row) for row in rows]
+    if limit is None or len(shown) <= limit:
+        return PanelEntries(shown, len(shown), sum(entry.minutes for entry in shown))
+    totals = entries.order_by().aggregate(count=Count("pk"), minutes=Sum("minutes"))
+    return PanelEntries(shown[:limit], totals["count"], totals["minutes"] or 0)
 
 
-def entries_for_ticket(*, ticket: Ticket) -> list[PanelEntry]:
-    return _panel_entries(TimesheetEntry.objects.filter(ticket=ticket))
+def entries_for_ticket(*, ticket: Ticket, limit: int | None = PANEL_ROWS) -> PanelEntries:
+    return _panel_entries(TimesheetEntry.objects.filter(ticket=ticket), limit=limit)
 
 
-def entries_for_task(*, task: Task) -> list[PanelEntry]:
-    """All the task's entries, those logged from its tickets included (one record each)."""
-    return _panel_entries(TimesheetEntry.objects.filter(task=task))
+def entries_for_task(*, task: Task, limit: int | None = PANEL_ROWS) -> PanelEntries:
+    """The task's entries, those logged from its tickets included (one record each)."""
+    return _panel_entries(TimesheetEntry.objects.filter(task=task), limit=limit)
 
 
 def ticket_for_entries(*, pk: int) -> Ticket | None:
@@ -137,10 +161,6 @@ def entry_on(*, entry_pk: int, ticket: Ticket | None = None, task: Task | None =
     qs = TimesheetEntry.objects.select_related("employee").filter(pk=entry_pk)
     qs = qs.filter(ticket=ticket) if ticket is not None else qs.filter(task=task)
     return qs.first()
-
-
-def total_minutes(entries: list[PanelEntry]) -> int:
-    return sum(entry.minutes for entry in entries)
 
 
 # --- All Timesheets ---------------------------------------------------------------------

@@ -56,10 +56,11 @@ class Target:
     def log_kwargs(self) -> dict[str, Any]:
         return {self.kind: self.obj}
 
-    def entries(self) -> list[selectors.PanelEntry]:
+    def entries(self, *, show_all: bool = False) -> selectors.PanelEntries:
+        limit = None if show_all else selectors.PANEL_ROWS
         if self.kind == "ticket":
-            return selectors.entries_for_ticket(ticket=self.obj)
-        return selectors.entries_for_task(task=self.obj)
+            return selectors.entries_for_ticket(ticket=self.obj, limit=limit)
+        return selectors.entries_for_task(task=self.obj, limit=limit)
 
     @property
     def page_url(self) -> str:
@@ -155,7 +156,10 @@ def _render_panel(
 ) -> HttpResponse:
     user = request.user
     manager = roles.is_manager(user)
-    entries = target.entries()
+    panel = target.entries(show_all=request.GET.get("all") == "1")
+    if editing and not any(entry.pk == editing for entry in panel.rows):
+        panel = target.entries(show_all=True)  # an older entry than the panel shows
+    entries = panel.rows
     panel_url = target.url("entries")
     # The rows before and after the one being edited (a form, rendered by the template).
     at = next((i for i, entry in enumerate(entries) if entry.pk == editing), len(entries))
@@ -169,7 +173,9 @@ def _render_panel(
         "rows_before": rows(entries[:at]),
         "edit_entry": entries[at] if at < len(entries) else None,
         "rows_after": rows(entries[at + 1 :]),
-        "total_minutes": selectors.total_minutes(entries),
+        "total_minutes": panel.minutes,
+        "entries_count": panel.count,
+        "truncated": panel.truncated,
         "add_form": lean_form(add_form or EntryForm(user=user, can_choose_employee=manager)),
         "editing": editing,
         "edit_form": edit_form and lean_form(edit_form),

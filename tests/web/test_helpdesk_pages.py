@@ -441,3 +441,33 @@ def test_only_a_manager_gets_a_link_to_the_order_from_the_ticket(
     user_page = as_user(helpdesk_user).get(url).content.decode()
     assert f'href="{order_url}"' not in user_page
     assert world.line.order.name in user_page
+
+
+def test_a_long_timesheets_tab_shows_the_latest_entries_and_offers_all(
+    as_user, helpdesk_user, world, monkeypatch
+):
+    monkeypatch.setattr("timesheets.selectors.PANEL_ROWS", 3)
+    entries = [
+        timesheet_log(
+            employee=helpdesk_user,
+            date=datetime.date(2026, 3, day),
+            minutes=10 * day,
+            description=f"Call {day}",
+            ticket=world.ticket,
+        )
+        for day in range(1, 6)
+    ]
+    client = as_user(helpdesk_user)
+
+    html = client.get(tab_url(world), **HTMX).content.decode()
+    assert [f"Call {day}" in html for day in range(1, 6)] == [False, False, True, True, True]
+    assert "The latest 3 of 5 entries." in html and "?all=1" in html
+    assert 'data-testid="entries-total">2:30<' in html  # all five: 150 minutes
+
+    html = client.get(tab_url(world) + "?all=1", **HTMX).content.decode()
+    assert all(f"Call {day}" in html for day in range(1, 6))
+    assert "The latest" not in html
+
+    # Editing an entry older than the panel shows opens it with all the rows.
+    html = client.get(tab_url(world) + f"?edit={entries[0].pk}", **HTMX).content.decode()
+    assert 'value="Call 1"' in html and 'class="editing"' in html
