@@ -1,5 +1,8 @@
 """B3's floor: each benchmarked page's data fetched by one hand-written SQL query and
-served as JSON by a bare view (no template, no form, no permission check).
+served as JSON by a bare view (no template, no form, no role check) to the logged-in
+user the page is measured for: like every page of the product, the floor resolves that
+user from the session first (authentication is part of serving the figures; a view that
+skipped it would measure a different request).
 
 The views are mounted under `/__bench__/floor/<page>/` by `bench.urls`, which the
 benchmark installs as ROOT_URLCONF only while it measures; the parameters come from
@@ -9,7 +12,7 @@ give the totals of the paginated lists in the same query).
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseForbidden, JsonResponse
 
 # page key -> (SQL, names of the query-string parameters, in order)
 FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -118,6 +121,8 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def floor_view(request: HttpRequest, page: str) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return HttpResponseForbidden()
     try:
         sql, names = FLOOR_SQL[page]
     except KeyError:

@@ -4,7 +4,7 @@
     DJANGO_SETTINGS_MODULE=config.settings.production ... manage.py seed_demo
     make loadtest                     # 50 users, 60 s, against HOST:PORT (127.0.0.1:8000)
 
-`make loadtest` runs `locust -f scripts/loadtest.py --headless -u 50 -r 10 -t 60s
+`make loadtest` runs `locust -f scripts/loadtest.py --headless -u 50 -r 10
 --host http://$(HOST):$(PORT) --csv b7 --only-summary`; b7_stats.csv has the figures.
 
 The mix per simulated user: 50% ticket view (the ticket page and its Timesheets tab,
