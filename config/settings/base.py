@@ -232,6 +232,16 @@ if env("EMAIL_URL", default=""):
 # server process); checked before reuse. CONN_MAX_AGE=0 closes them after each request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: bind parameters on the server and prepare a statement the fifth time a
+# connection runs it, so a page's repeated queries skip parsing and planning (the
+# planner costs more than the execution of most of them). DB_PREPARED_STATEMENTS=0 for
+# a transaction-pooling proxy (PgBouncer) that cannot keep prepared statements.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
+    "DB_PREPARED_STATEMENTS", default=True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 # Optional read replica: list and report selectors inside `core.routers.use_replica()`
 # read from it; every write, lock and number stays on "default" (core/routers.py).
