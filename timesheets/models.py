@@ -85,9 +85,16 @@ class TimesheetEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["employee", "date"]),
-            models.Index(fields=["sale_line", "invoice_line", "date"]),
+            # The rollups sum a line's and a task's minutes under their row lock on every
+            # write: with `minutes` included, an index-only scan however many entries the
+            # line or task has (B1; PostgreSQL, SQLite ignores `include`).
+            models.Index(
+                fields=["sale_line", "invoice_line", "date"],
+                include=["minutes"],
+                name="timesheets_line_billing",
+            ),
             models.Index(fields=["ticket", "date"]),
-            models.Index(fields=["task", "date"]),
+            models.Index(fields=["task", "date"], include=["minutes"], name="timesheets_task_date"),
             models.Index(fields=["project", "date"]),
             # rollup_logged sums a project's entries without a task (Project.untasked_minutes):
             # an index-only scan of just those (PostgreSQL; SQLite ignores `include`).
