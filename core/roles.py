@@ -6,6 +6,11 @@ HELPDESK_USER = "Helpdesk User"
 MANAGER = "Manager"
 
 
+def remember_role_groups(user, names: set[str]) -> None:
+    """The role groups of `user`, read with the user (core.auth): no query of their own."""
+    user._role_groups = set(names)
+
+
 def _groups(user) -> set[str]:
     cache = getattr(user, "_role_groups", None)
     if cache is None:

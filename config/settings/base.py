@@ -88,7 +88,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # django-axes first: it refuses a login while the username + address is locked out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that also reads the user's role groups (one query for both).
+    "core.auth.RolesModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,40 @@
+"""Authentication backend: the logged-in user and their roles in one query.
+
+Every page asks for the user's roles (core.roles); ModelBackend would load the user,
+then the roles would cost a second query on each request. Here `get_user` reads the
+two role groups as EXISTS columns of the user's row and fills the roles' cache.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Exists, OuterRef
+
+from core import roles
+
+
+class RolesModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        User = get_user_model()
+        memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+        user = (
+            User._default_manager.annotate(
+                in_manager_group=Exists(memberships.filter(group__name=roles.MANAGER)),
+                in_helpdesk_group=Exists(memberships.filter(group__name=roles.HELPDESK_USER)),
+            )
+            .filter(pk=user_id)
+            .first()
+        )
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        roles.remember_role_groups(
+            user,
+            {
+                name
+                for name, member in (
+                    (roles.MANAGER, user.in_manager_group),
+                    (roles.HELPDESK_USER, user.in_helpdesk_group),
+                )
+                if member
+            },
+        )
+        return user
