@@ -4,3 +4,7 @@ from django.dispatch import Signal
 
 # ticket=<Ticket>, old_task=<Task | None>: the ticket now points at another task (rule 13).
 ticket_task_changed = Signal()
+
+# ticket=<Ticket>, old_team=<HelpdeskTeam>: the ticket moved to another team, whose
+# project its uninvoiced entries now belong to (rule 10).
+ticket_team_changed = Signal()

@@ -65,6 +65,7 @@ def ticket_update(*, ticket: Ticket, actor=None, **fields: Any) -> Ticket:
     task_given = "task" in fields
     new_task = fields.pop("task", None)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    old_team = ticket.team
     for key, value in fields.items():
         setattr(ticket, key, value)
     ticket.full_clean()
@@ -73,6 +74,8 @@ def ticket_update(*, ticket: Ticket, actor=None, **fields: Any) -> Ticket:
         ticket = ticket_set_task(ticket=ticket, task=new_task, actor=actor)
     elif ticket.task_id:
         _check_task(team=ticket.team, customer=ticket.customer, task=ticket.task)
+    if ticket.team_id != old_team.pk:
+        events.ticket_team_changed.send(sender=Ticket, ticket=ticket, old_team=old_team)
     return ticket
 
 

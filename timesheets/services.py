@@ -252,20 +252,29 @@ def timesheet_delete(*, entry: TimesheetEntry, actor=None) -> None:
 
 @transaction.atomic
 def entries_follow_ticket(*, ticket: Ticket) -> int:
-    """Rule 13: the ticket's uninvoiced entries move to its (new) task; invoiced ones stay."""
+    """Rules 10 and 13: the ticket's uninvoiced entries move to its (new) task and to its
+    (new) team's project; invoiced ones stay where they were billed."""
     entries = TimesheetEntry.objects.select_for_update().filter(
         ticket=ticket, invoice_line__isnull=True
     )
     where = set(entries.values_list("sale_line_id", "task_id", "project_id"))
     task = ticket.task
     new_line_id = task.sale_line_id if task else None
-    moved = entries.update(task=task, sale_line_id=new_line_id)
-    old_task_ids = {task_id for _, task_id, _ in where}
+    # The task's project (a ticket's task is one of its team's); without a task, the
+    # team's, if it has one (a team without a project leaves them where they are).
+    project_id = task.project_id if task else ticket.team.project_id
+    changes = {"task": task, "sale_line_id": new_line_id}
+    if project_id:
+        changes["project_id"] = project_id
+    moved = entries.update(**changes)
+    # Entries without a task count on their project, before and after the move.
+    projects = {p for _, task_id, p in where if task_id is None}
+    if task is None:
+        projects |= {project_id} if project_id else {p for _, _, p in where}
     rollup_entries(
-        task_ids=old_task_ids | {task.pk if task else None},
+        task_ids={task_id for _, task_id, _ in where} | {task.pk if task else None},
         line_ids={line_id for line_id, _, _ in where} | {new_line_id},
-        # Entries without a task (before or after the move) count on their project.
-        project_ids={p for _, task_id, p in where if task_id is None or task is None},
+        project_ids=projects,
     )
     return moved
 

@@ -24,6 +24,11 @@ def follow_ticket_task(sender, ticket, old_task, **kwargs):
     services.entries_follow_ticket(ticket=ticket)
 
 
+@receiver(helpdesk_events.ticket_team_changed, dispatch_uid="timesheets_follow_ticket_team")
+def follow_ticket_team(sender, ticket, old_team, **kwargs):
+    services.entries_follow_ticket(ticket=ticket)
+
+
 @receiver(project_events.task_sale_line_changed, dispatch_uid="timesheets_follow_task")
 def follow_task_sale_line(sender, task, old_sale_line_id, **kwargs):
     services.entries_follow_task(task=task, old_sale_line_id=old_sale_line_id)

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from helpdesk.services import ticket_create, ticket_set_task
+from helpdesk.services import ticket_create, ticket_set_task, ticket_update
 from projects.models import Project, Task
 from projects.selectors import project_list
 from projects.services import task_create, task_update
@@ -116,6 +116,25 @@ class TestItFollowsEveryWrite:
 
         ticket_set_task(ticket=ticket, task=first)
         assert (logged(first), untasked(first.project)) == (40, 0)
+
+    def test_a_ticket_moved_to_another_team_takes_its_uninvoiced_entries_to_its_project(
+        self, two_tasks, employee
+    ):
+        first, _, ticket = two_tasks
+        billed = timesheet_log(employee=employee, date=DAY, minutes=60, ticket=ticket)
+        open_entry = timesheet_log(employee=employee, date=DAY, minutes=25, ticket=ticket)
+        invoice_entry(billed)
+        other_team = TeamFactory(use_timesheets=True)
+
+        ticket_update(ticket=ticket, team=other_team, task=None)
+
+        billed.refresh_from_db()
+        open_entry.refresh_from_db()
+        assert (billed.project_id, billed.task_id) == (first.project_id, first.pk)
+        assert (open_entry.project_id, open_entry.task_id) == (other_team.project_id, None)
+        assert (logged(first), untasked(other_team.project)) == (60, 25)
+        assert untasked(first.project) == 0
+        assert recompute_all_delivered(fix=False) == []
 
     def test_a_task_billing_another_line_keeps_its_minutes(self, employee):
         product, customer = make_product(), CustomerFactory()
