@@ -28,7 +28,7 @@ class Project(models.Model):
     )
     active = models.BooleanField(default=True)
     # Minutes of the project's entries that have no task (the tasks keep their own in
-    # Task.logged_minutes): written only by timesheets.services.rollup_logged.
+    # Task.logged_minutes): written only by timesheets.services.rollup_entries.
     untasked_minutes = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
@@ -78,7 +78,7 @@ class Task(models.Model):
         related_name="tasks",
         verbose_name="sales order item",
     )
-    # Minutes of all the task's entries, written only by timesheets.services.rollup_logged
+    # Minutes of all the task's entries, written only by timesheets.services.rollup_entries
     # (like Delivered on the order line): the project pages read it, never sum entries.
     logged_minutes = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

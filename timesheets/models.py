@@ -96,7 +96,7 @@ class TimesheetEntry(models.Model):
             models.Index(fields=["ticket", "date"]),
             models.Index(fields=["task", "date"], include=["minutes"], name="timesheets_task_date"),
             models.Index(fields=["project", "date"]),
-            # rollup_logged sums a project's entries without a task (Project.untasked_minutes):
+            # rollup_entries sums a project's entries without a task (Project.untasked_minutes):
             # an index-only scan of just those (PostgreSQL; SQLite ignores `include`).
             models.Index(
                 fields=["project"],

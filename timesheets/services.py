@@ -331,22 +331,6 @@ def rollup_entry(*, entry: TimesheetEntry) -> None:
     entry._loaded_project_id = entry.project_id
 
 
-def rollup_logged(*, task_ids: Iterable[int | None], project_ids: Iterable[int | None]) -> None:
-    """Recompute Task.logged_minutes (all the task's entries) and Project.untasked_minutes
-    (the project's entries without a task) from the entries, under a lock on the rows.
-
-    Like Delivered: summed from the source rows, never incremented; the rows are locked
-    first (tasks, then projects, by primary key) and summed by the next statement, which
-    sees what a writer that held the lock before us committed.
-    """
-    task_ids = sorted({pk for pk in task_ids if pk})
-    project_ids = sorted({pk for pk in project_ids if pk})
-    with transaction.atomic():
-        _lock_in_order(Task, task_ids)
-        _lock_in_order(Project, project_ids)
-        _write_logged(task_ids=task_ids, project_ids=project_ids)
-
-
 def _lock_in_order(model, ids: list[int]) -> None:
     if ids:
         locked = model.objects.select_for_update().filter(pk__in=ids).order_by("pk")
@@ -354,7 +338,10 @@ def _lock_in_order(model, ids: list[int]) -> None:
 
 
 def _write_logged(*, task_ids: list[int], project_ids: list[int]) -> None:
-    """The sums, one UPDATE per table; the caller holds the row locks."""
+    """Task.logged_minutes (all the task's entries) and Project.untasked_minutes (the
+    project's entries without a task), one UPDATE per table. Like Delivered: summed from
+    the source rows, never incremented; the caller holds the row locks, so the sums see
+    what a writer that held them before committed."""
     if task_ids:
         Task.objects.filter(pk__in=task_ids).update(
             logged_minutes=_minutes_of(TimesheetEntry.objects.all(), "task")

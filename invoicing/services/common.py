@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from core.errors import ConflictError
 from core.numbers import money
 from invoicing.models import Invoice, InvoiceLine
+from sales.models import SaleOrderLine
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -91,31 +92,17 @@ def require_draft(invoice: Invoice, *, action: str) -> None:
 
 
 def invoiced_by_sale_line(line_ids) -> dict[int, Decimal]:
-    """DOMAIN.md rule 15 in one aggregate: quantities on invoices that are not
-    cancelled (drafts count) minus quantities on posted credit notes."""
-    rows = (
-        InvoiceLine.objects.filter(sale_line_id__in=list(line_ids))
-        .order_by()
-        .values("sale_line_id")
-        .annotate(
-            invoiced=Sum(
-                "quantity",
-                filter=Q(invoice__move_type=Invoice.INVOICE) & ~Q(invoice__state=Invoice.CANCEL),
-            ),
-            credited=Sum(
-                "quantity",
-                filter=Q(invoice__move_type=Invoice.CREDIT_NOTE, invoice__state=Invoice.POSTED),
-            ),
-        )
+    """DOMAIN.md rule 15 for these order lines: `invoiced_quantity()` read per line."""
+    rows = SaleOrderLine.objects.filter(pk__in=list(line_ids)).annotate(
+        invoiced=invoiced_quantity()
     )
-    return {
-        row["sale_line_id"]: (row["invoiced"] or ZERO) - (row["credited"] or ZERO) for row in rows
-    }
+    return dict(rows.values_list("pk", "invoiced"))
 
 
 def invoiced_quantity() -> Coalesce:
-    """Rule 15 as an expression over an order line (`OuterRef("pk")`), for set-based
-    updates: the same figure as `invoiced_by_sale_line`."""
+    """DOMAIN.md rule 15 as an expression over an order line (`OuterRef("pk")`):
+    quantities on invoices that are not cancelled (drafts count) minus quantities on
+    posted credit notes."""
     per_line = (
         InvoiceLine.objects.filter(sale_line_id=OuterRef("pk"))
         .order_by()
