@@ -59,7 +59,7 @@ SERVER_PID=$!
 
 for _ in $(seq 1 60); do
     if "$PY" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
-        "$BASE/api/v1/schema/" 2>/dev/null; then
+        "$BASE/healthz" 2>/dev/null; then
         break
     fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then

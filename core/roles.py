@@ -1,9 +1,16 @@
-"""The three roles: Helpdesk User, Manager (groups made by a migration), admin (staff)."""
+"""The three roles, each a group: Helpdesk User, Manager, Administrator (made by migrations).
+
+A role comes from its group alone. Django's *Staff status* grants nothing here: ticking it
+on a Helpdesk User must not make them an administrator. The one exception is
+`is_superuser`, Django's own "every permission" flag, which counts as Administrator.
+"""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 HELPDESK_USER = "Helpdesk User"
 MANAGER = "Manager"
+ADMINISTRATOR = "Administrator"
+ROLE_GROUPS = (HELPDESK_USER, MANAGER, ADMINISTRATOR)
 
 
 def remember_role_groups(user, names: set[str]) -> None:
@@ -20,7 +27,11 @@ def _groups(user) -> set[str]:
 
 
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or ADMINISTRATOR in _groups(user))
+    )
 
 
 def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -115,11 +115,11 @@ def helpdesk_staff() -> QuerySet:
     The groups as an `IN (subquery)`, not a join: no DISTINCT over every user column
     (this select is on the ticket form, the Timesheets tab and the filters)."""
     user_model = get_user_model()
-    in_role = user_model.groups.through.objects.filter(
-        group__name__in=[roles.HELPDESK_USER, roles.MANAGER]
-    ).values("user_id")
+    in_role = user_model.groups.through.objects.filter(group__name__in=roles.ROLE_GROUPS).values(
+        "user_id"
+    )
     return (
         user_model.objects.filter(is_active=True)
-        .filter(Q(pk__in=in_role) | Q(is_staff=True) | Q(is_superuser=True))
+        .filter(Q(pk__in=in_role) | Q(is_superuser=True))
         .order_by("first_name", "last_name", "username")
     )

@@ -25,8 +25,10 @@ def ensure_reference_rows() -> None:
     """
     units = importlib.import_module("sales.migrations.0002_working_time_units")
     roles = importlib.import_module("core.migrations.0002_roles_and_settings")
+    administrator = importlib.import_module("core.migrations.0003_administrator_role")
     units.create_units(django_apps, None)
     roles.create_roles(django_apps, None)
+    administrator.create_administrator_role(django_apps, None)
 
 
 def _is_transactional(request) -> bool:

@@ -4,6 +4,7 @@ No JavaScript and no external asset (Swagger UI would load from a CDN): the page
 works offline and behind any content security policy.
 """
 
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 from drf_spectacular.generators import SchemaGenerator
 
@@ -100,7 +101,7 @@ def _components(schema: dict) -> list[dict]:
     return components
 
 
-class ApiDocsView(TemplateView):
+class ApiDocsView(LoginRequiredMixin, TemplateView):
     template_name = "api/docs.html"
 
     def get_context_data(self, **kwargs):

@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
+from api.models import ApiToken, token_digest
 from tests.api.conftest import token_client
 from tests.api.world import DAY, build_world
 
@@ -122,16 +123,28 @@ def test_the_billing_run_returns_the_invoices_it_created(helpdesk_user, manager)
     assert orders == {first.order.pk, second.order.pk}
 
 
-def test_create_api_token_prints_the_users_token(helpdesk_user, capsys):
+def _key_client(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_create_api_token_prints_a_new_token_once_and_stores_only_its_hash(helpdesk_user, capsys):
     call_command("create_api_token", helpdesk_user.username)
     key = capsys.readouterr().out.strip()
-    assert key == Token.objects.get(user=helpdesk_user).key
-    assert token_client(helpdesk_user).get("/api/v1/tickets/").status_code == 200
+    token = ApiToken.objects.get(user=helpdesk_user)
+    assert key not in {token.digest, token.prefix} and token.digest == token_digest(key)
+    assert _key_client(key).get("/api/v1/tickets/").status_code == 200
 
     call_command("create_api_token", helpdesk_user.username)
-    assert capsys.readouterr().out.strip() == key
+    second = capsys.readouterr().out.strip()
+    assert second != key
+    assert _key_client(key).get("/api/v1/tickets/").status_code == 200
     call_command("create_api_token", helpdesk_user.username, "--reset")
-    assert capsys.readouterr().out.strip() != key
+    third = capsys.readouterr().out.strip()
+    assert _key_client(key).get("/api/v1/tickets/").status_code == 401
+    assert _key_client(second).get("/api/v1/tickets/").status_code == 401
+    assert _key_client(third).get("/api/v1/tickets/").status_code == 200
 
 
 def test_create_api_token_refuses_an_unknown_user(db):

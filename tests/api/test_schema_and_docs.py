@@ -7,6 +7,8 @@ import yaml
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+from tests.factories import StaffUserFactory
+
 pytestmark = pytest.mark.django_db
 
 CONTRACT_PATHS = [
@@ -34,8 +36,14 @@ CONTRACT_PATHS = [
 
 
 @pytest.fixture
-def served_schema(client):
-    response = client.get("/api/v1/schema/")
+def signed_in(client):
+    client.force_login(StaffUserFactory())
+    return client
+
+
+@pytest.fixture
+def served_schema(signed_in):
+    response = signed_in.get("/api/v1/schema/")
     assert response.status_code == 200
     return yaml.safe_load(response.content)
 
@@ -85,8 +93,8 @@ def test_generation_raises_no_warning():
     assert not GENERATOR_STATS  # true when a warning or error was emitted
 
 
-def test_the_docs_page_lists_the_operations_with_no_external_asset(client):
-    response = client.get("/api/v1/docs/")
+def test_the_docs_page_lists_the_operations_with_no_external_asset(signed_in):
+    response = signed_in.get("/api/v1/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "/api/v1/timesheets/" in html
@@ -95,3 +103,9 @@ def test_the_docs_page_lists_the_operations_with_no_external_asset(client):
     assert "http://" not in html and "https://" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?//""", html)
     assert "<script" not in html.lower()
+
+
+def test_the_schema_and_docs_refuse_anonymous_callers(client):
+    assert client.get("/api/v1/schema/").status_code == 401
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 302 and "/login" in response["Location"]

@@ -4,8 +4,8 @@ an API client authenticating with a token needs no CSRF token."""
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from api.services import api_token_issue
 from tests.factories import ManagerFactory, StaffUserFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,13 +106,13 @@ def test_the_api_with_a_session_accepts_a_write_with_the_csrf_token(csrf_client)
 def test_the_api_with_a_token_needs_no_csrf_token(csrf_client):
     manager = ManagerFactory()
     _api_available(csrf_client)
-    token = Token.objects.create(user=manager)
+    _, key = api_token_issue(user=manager)
 
     response = csrf_client.post(
         TICKETS_API,
         {},
         content_type="application/json",
-        headers={"Authorization": f"Token {token.key}"},
+        headers={"Authorization": f"Token {key}"},
     )
 
     assert response.status_code == 400  # validation, not a CSRF refusal
