@@ -28,7 +28,6 @@ from tests.factories import (
     StaffUserFactory,
 )
 from tests.web.conftest import HTMX, make_world
-from timesheets.forms import clamp_week
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log, timesheet_update
 
@@ -97,11 +96,13 @@ def test_the_service_refuses_an_entry_dated_outside_the_allowed_range(world, use
     assert not TimesheetEntry.objects.exists()
 
 
-def test_the_service_accepts_tomorrow_and_the_earliest_date(world, user):
-    timesheet_log(
-        employee=user, date=today() + datetime.timedelta(days=1), minutes=1, task=world.task
-    )
-    timesheet_log(employee=user, date=datetime.date(2000, 1, 1), minutes=1, task=world.task)
+def test_the_service_takes_2000_01_01_to_tomorrow_and_no_day_beyond(world, user):
+    tomorrow = today() + datetime.timedelta(days=1)
+    for day in (tomorrow, datetime.date(2000, 1, 1)):
+        timesheet_log(employee=user, date=day, minutes=1, task=world.task)
+    for day in (tomorrow + datetime.timedelta(days=1), datetime.date(1999, 12, 31)):
+        with pytest.raises(ValidationError):
+            timesheet_log(employee=user, date=day, minutes=1, task=world.task)
     assert TimesheetEntry.objects.count() == 2
 
 
@@ -115,7 +116,7 @@ def test_the_service_refuses_moving_an_entry_outside_the_range(world, user, day)
     assert entry.date == today()
 
 
-def test_an_old_entry_keeps_its_date_when_its_description_changes(world, user):
+def test_an_old_entry_takes_edits_with_its_date_but_no_other_old_date(world, user):
     entry = timesheet_log(employee=user, date=today(), minutes=60, task=world.task)
     TimesheetEntry.objects.filter(pk=entry.pk).update(date=datetime.date(1999, 1, 4))
     entry.refresh_from_db()
@@ -123,6 +124,9 @@ def test_an_old_entry_keeps_its_date_when_its_description_changes(world, user):
     timesheet_update(entry=entry, date=entry.date, description="Imported", minutes=60)
     entry.refresh_from_db()
     assert entry.description == "Imported"
+    with pytest.raises(ValidationError) as error:
+        timesheet_update(entry=entry, date=datetime.date(1999, 1, 5))
+    assert "date" in error.value.error_dict
 
 
 @pytest.mark.parametrize("minutes", [FULL_WIDTH_12, "1_0", "\u0661\u0662", "1_000"])
@@ -177,11 +181,6 @@ def test_the_api_refuses_a_date_in_full_width_digits(world, user):
     assert "date" in response.json()
 
 
-def test_a_huge_api_page_number_is_a_404(world, user):
-    response = token_client(user).get(f"/api/v1/timesheets/?page={HUGE}")
-    assert response.status_code == 404
-
-
 # --- the pages: entries panel, week grid ---------------------------------------------
 
 
@@ -218,7 +217,7 @@ def test_the_week_grid_at_the_ends_of_the_calendar_is_a_page(world, web, week):
     assert monday <= today() + datetime.timedelta(days=1)
 
 
-@pytest.mark.parametrize("key", ["ticket-\u00b2", f"ticket-{HUGE}", f"task-{FULL_WIDTH_12}"])
+@pytest.mark.parametrize("key", ["ticket-\u00b2", "task-\u2460"])
 def test_the_week_grid_ignores_malformed_extra_rows(world, web, key):
     response = web.get(f"{reverse('timesheets:my_week')}?add={key}")
     assert response.status_code == 200
@@ -257,7 +256,8 @@ def test_the_first_and_the_current_week_link_no_further(world, web):
     assert first.context["monday"] == datetime.date(1999, 12, 27)
     assert first.context["prev_week"] is None and 'rel="prev"' not in first.content.decode()
     last = web.get(f"{reverse('timesheets:my_week')}?week=2999-06-01")
-    assert last.context["monday"] == clamp_week(today() + datetime.timedelta(days=1))
+    tomorrow = today() + datetime.timedelta(days=1)
+    assert last.context["monday"] == tomorrow - datetime.timedelta(days=tomorrow.weekday())
     assert last.context["next_week"] is None and 'rel="next"' not in last.content.decode()
 
 
@@ -277,18 +277,13 @@ def test_a_cell_refuses_a_loose_duration(world, web, duration):
     assert not TimesheetEntry.objects.exists()
 
 
-@pytest.mark.parametrize("duration", ["1:00", ""])
 @pytest.mark.parametrize(
-    "row",
+    ("row", "duration"),
     [
-        "ticket-999999",
-        f"ticket-{HUGE}",
-        "task-\u00b2",
-        f"task-{FULL_WIDTH_12}",
-        "project-999999",
-        f"project-{HUGE}",
-        "nonsense",
-        "",
+        ("task-\u00b2", "1:00"),
+        ("task-\u00b2", ""),
+        ("project-999999", "1:00"),
+        (f"project-{HUGE}", "1:00"),
     ],
 )
 def test_a_cell_of_an_unknown_row_is_a_4xx(world, web, row, duration):
@@ -303,7 +298,8 @@ def test_a_cell_of_a_stale_project_row_answers_without_a_500(world, web, duratio
     typed into from a grid loaded before that change."""
     project = ProjectFactory(allow_timesheets=False)
     response = type_in_cell(web, f"project-{project.pk}", today(), duration)
-    assert response.status_code in (200, 400, 404)
+    assert response.status_code == 200  # the cell again, with the service's message
+    assert ("does not allow timesheets" in response.context["error"]) == bool(duration)
     assert not TimesheetEntry.objects.exists()
 
 
@@ -320,24 +316,12 @@ def test_a_cell_of_a_project_row_with_its_entry_is_answered(world, web, user):
 # --- All Timesheets and the other paginated lists ---------------------------------------
 
 
-PAGES = pytest.mark.parametrize("page", [HUGE, "-1", "0", "abc", "\u00b2", FULL_WIDTH_12, "1e9"])
-
-
-@PAGES
+@pytest.mark.parametrize("page", [HUGE, "\u00b2", "9" * 5000], ids=["2**63", "superscript", "5000"])
 def test_all_timesheets_takes_any_page_number(world, manager_web, user, page):
     timesheet_log(employee=user, date=today(), minutes=30, ticket=world.ticket)
     response = manager_web.get(f"{reverse('timesheets:all')}?page={page}")
     assert response.status_code == 200
     assert len(response.context["entries"]) == 1
-
-
-@PAGES
-@pytest.mark.parametrize(
-    "name", ["sales:order_list", "helpdesk:ticket_list", "invoicing:invoice_list"]
-)
-def test_the_other_lists_take_any_page_number(world, manager_web, page, name):
-    response = manager_web.get(f"{reverse(name)}?page={page}")
-    assert response.status_code == 200
 
 
 # --- the admin ---------------------------------------------------------------------------
@@ -389,9 +373,6 @@ def test_the_shared_decimal_parsers_refuse_non_ascii_digits_and_underscores(valu
         parse_decimal(value, field="amount", label="amount")
     with pytest.raises(ValidationError):
         sales_services._decimal(value, "quantity")
-
-
-def test_the_shared_decimal_parsers_still_read_plain_numbers():
     assert parse_decimal("12.50", field="amount", label="amount") == Decimal("12.50")
     assert sales_services._decimal("1000", "quantity") == Decimal("1000")
 
