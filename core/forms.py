@@ -7,6 +7,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
 from core.models import AppSettings
+from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -14,6 +15,16 @@ class UserChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A DecimalField typed with the ASCII digits 0-9: Django's reads "１２" as 12 and
+    "1_000" as 1000 (Decimal() does), which nobody means."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and is_loose_number(value.strip()):
+            raise ValidationError(LOOSE_NUMBER_MESSAGE, code="invalid")
+        return super().to_python(value)
 
 
 class ConfigurationForm(forms.ModelForm):

@@ -39,14 +39,29 @@ def format_hours(hours: Decimal | None) -> str:
     return format_minutes(int(minutes))
 
 
+# Python's int() and Decimal() read "１２" (full-width) or "١٢" (Arabic-Indic) as 12 and
+# "1_000" as 1000; a person typing a number means none of these, so they are refused.
+LOOSE_NUMBER_MESSAGE = (
+    "Type numbers with the digits 0-9 only (no full-width digits or underscores)."
+)
+
+
+def is_loose_number(text: str) -> bool:
+    """True when `text` holds anything but ASCII, or an underscore: see LOOSE_NUMBER_MESSAGE."""
+    return not text.isascii() or "_" in text
+
+
 def parse_duration(text: str) -> int:
     """Parse '1:30', '1.5', '1,5', '90m' or '2h' into whole minutes.
 
-    Raises ValueError with a readable message on anything else.
+    Only the ASCII digits 0-9 count (not "１２" nor "1_000m"). Raises ValueError with a
+    readable message on anything else.
     """
     raw = (text or "").strip().lower().replace(" ", "")
     if not raw:
         raise ValueError("Enter a duration such as 1:30 or 1.5.")
+    if is_loose_number(raw):
+        raise ValueError(f"“{text}” is not a duration. {LOOSE_NUMBER_MESSAGE}")
     try:
         if raw.endswith("m") and not raw.endswith("hm"):
             return int(raw[:-1])

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from core.forms import PlainDecimalField
 from invoicing.models import Invoice, InvoiceLine, Payment
 from sales.forms import DATE_INPUT
 from sales.models import Customer
@@ -34,8 +35,8 @@ class InvoiceFilterForm(forms.Form):
 
 class InvoiceLineEditForm(forms.Form):
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
-    quantity = forms.DecimalField(label="Quantity", max_digits=14, decimal_places=2)
-    price_unit = forms.DecimalField(
+    quantity = PlainDecimalField(label="Quantity", max_digits=14, decimal_places=2)
+    price_unit = PlainDecimalField(
         label="Unit price", max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
 
@@ -65,7 +66,7 @@ class CreditNoteForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = PlainDecimalField(
         label="Amount", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )
     date = forms.DateField(label="Payment date", widget=DATE_INPUT)

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import apply_service_errors
+from core.forms import PlainDecimalField, apply_service_errors
 from sales.models import Customer, InvoiceStatus, Product, SaleOrder
 from sales.selectors import products_for_sale
 
@@ -48,13 +48,13 @@ class OrderLineForm(forms.Form):
     description = forms.CharField(
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 1})
     )
-    quantity = forms.DecimalField(
+    quantity = PlainDecimalField(
         label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
-    price_unit = forms.DecimalField(
+    price_unit = PlainDecimalField(
         label="Unit price", required=False, max_digits=12, decimal_places=2, min_value=0
     )
-    tax_rate = forms.DecimalField(
+    tax_rate = PlainDecimalField(
         label="Tax (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
     )
 
@@ -65,13 +65,11 @@ class OrderLineForm(forms.Form):
 
 class OrderLineEditForm(forms.Form):
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
-    quantity = forms.DecimalField(
+    quantity = PlainDecimalField(
         label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
     )
-    price_unit = forms.DecimalField(
-        label="Unit price", max_digits=12, decimal_places=2, min_value=0
-    )
-    tax_rate = forms.DecimalField(
+    price_unit = PlainDecimalField(label="Unit price", max_digits=12, decimal_places=2, min_value=0)
+    tax_rate = PlainDecimalField(
         label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=100
     )
 

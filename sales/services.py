@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ConflictError
+from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number
 from core.sequences import sequence_next
 from sales import events
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine
@@ -19,6 +20,8 @@ MAX_QTY = Decimal("9999999999.99")
 
 
 def _decimal(value: Any, field: str, *, minimum: Decimal = Decimal("0")) -> Decimal:
+    if isinstance(value, str) and is_loose_number(value.strip()):
+        raise ValidationError({field: f"“{value}” is not a number. {LOOSE_NUMBER_MESSAGE}"})
     try:
         result = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError, TypeError):

@@ -11,7 +11,7 @@ from helpdesk.selectors import helpdesk_staff
 from projects.models import Project
 from sales.models import Customer
 from timesheets import selectors
-from timesheets.models import TimesheetEntry
+from timesheets.models import EARLIEST_ENTRY_DATE, TimesheetEntry, latest_entry_date
 
 # What a select of users shows (UserChoiceField); the cleaned user is used by its pk.
 STAFF_NAME_FIELDS = ("id", "username", "first_name", "last_name")
@@ -172,9 +172,17 @@ class AddRowForm(forms.Form):
 
 
 def parse_week(value: str | None) -> datetime.date:
-    """The Monday of the week holding `value` (YYYY-MM-DD), this week when missing or bad."""
+    """The Monday of the week holding `value` (YYYY-MM-DD), this week when missing or bad;
+    see `clamp_week` for a day outside the dates entries may have."""
     try:
         day = datetime.date.fromisoformat(value) if value else timezone.localdate()
     except ValueError:
         day = timezone.localdate()
-    return selectors.week_start(day)
+    return clamp_week(day)
+
+
+def clamp_week(day: datetime.date) -> datetime.date:
+    """The Monday of the week holding `day`, kept between the week of EARLIEST_ENTRY_DATE
+    and the week of tomorrow (rule 34): the grid shows no week that can hold no entry, and
+    never reaches the calendar's ends (9999-12-31 + 7 days would overflow)."""
+    return selectors.week_start(min(max(day, EARLIEST_ENTRY_DATE), latest_entry_date()))

@@ -1,11 +1,24 @@
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.numbers import SHORT_TEXT_MAX, format_minutes
 
 MAX_MINUTES_PER_DAY = 24 * 60
+
+# The dates an entry may have (DOMAIN.md rule 34: not after tomorrow). The lower bound is
+# ours: no helpdesk time is older than 2000, and a date such as 0001-01-01 or 9999-12-31
+# is a typing slip that would also overflow the week grid's date arithmetic.
+EARLIEST_ENTRY_DATE = datetime.date(2000, 1, 1)
+
+
+def latest_entry_date() -> datetime.date:
+    """Tomorrow, in the site's time zone: the latest date an entry may have (rule 34)."""
+    return timezone.localdate() + datetime.timedelta(days=1)
 
 
 class TimesheetEntry(models.Model):

@@ -408,8 +408,9 @@ def row_key_of(entry: TimesheetEntry | GridEntry) -> str:
 def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) -> WeekGrid:
     """The employee's week: one row per ticket / task / project, one column per day.
 
-    Three queries at most whatever the number of rows: the week's entries (with their
-    ticket, task and project), then the tickets and the tasks of the extra (empty) rows.
+    Four queries at most whatever the number of rows: the week's entries (with their
+    ticket, task and project), then the tickets, the tasks and the projects of the extra
+    (empty) rows.
     """
     ticket_url, task_url, project_url = (
         url_of("helpdesk:ticket_detail"),
@@ -460,6 +461,9 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
     if extra["task"]:
         for task in Task.objects.filter(pk__in=extra["task"]):
             labels[f"task-{task.pk}"] = (task.name, task_url(task.pk))
+    if extra["project"]:  # a project row whose last entry was just cleared
+        for project in Project.objects.filter(pk__in=extra["project"]):
+            labels[f"project-{project.pk}"] = (project.name, project_url(project.pk))
     cells: dict[tuple[str, datetime.date], GridCell] = {}
     for key in labels:
         for day in days:
@@ -473,12 +477,16 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
     return WeekGrid(monday=monday, days=days, rows=rows)
 
 
+MAX_PK = 2**63 - 1  # BigAutoField
+
+
 def parse_row_keys(keys) -> dict[str, list[int]]:
     """'ticket-12' / 'task-5' / 'project-3' keys by kind; malformed keys are ignored."""
     parsed: dict[str, list[int]] = {"ticket": [], "task": [], "project": []}
     for key in keys:
         kind, _, pk = str(key).partition("-")
-        if kind in parsed and pk.isdigit():
+        # ASCII digits ("²".isdigit() too, and int("１２") is 12) that fit a bigint key.
+        if kind in parsed and pk.isascii() and pk.isdigit() and int(pk) <= MAX_PK:
             parsed[kind].append(int(pk))
     return parsed
 

@@ -27,11 +27,16 @@ from django.utils.dateparse import parse_date
 
 from core.errors import ConflictError
 from core.models import AppSettings
-from core.numbers import format_minutes
+from core.numbers import LOOSE_NUMBER_MESSAGE, format_minutes, is_loose_number
 from helpdesk.models import Ticket
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
-from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
+from timesheets.models import (
+    EARLIEST_ENTRY_DATE,
+    MAX_MINUTES_PER_DAY,
+    TimesheetEntry,
+    latest_entry_date,
+)
 
 User = get_user_model()
 
@@ -51,6 +56,8 @@ def _check_feature() -> None:
 def _clean_minutes(minutes: Any) -> int:
     if isinstance(minutes, bool):
         raise ValidationError({"minutes": "Enter a duration in minutes."})
+    if isinstance(minutes, str) and is_loose_number(minutes):
+        raise ValidationError({"minutes": f"“{minutes}” is not a duration. {LOOSE_NUMBER_MESSAGE}"})
     try:
         value = Decimal(str(minutes).strip())
     except Exception:
@@ -65,14 +72,36 @@ def _clean_minutes(minutes: Any) -> int:
     return value
 
 
-def _clean_date(value: Any) -> datetime.date:
+def _clean_date(value: Any, *, current: datetime.date | None = None) -> datetime.date:
+    """The entry's date, from EARLIEST_ENTRY_DATE (2000-01-01) to tomorrow (rule 34).
+
+    `current` is the entry's date as stored: sent back unchanged (an edit form does), it
+    is not checked again, so an entry imported with an older date keeps taking edits.
+    """
     if isinstance(value, datetime.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, datetime.date):
-        return value
-    parsed = parse_date(str(value)) if value else None
-    if parsed is None:
-        raise ValidationError({"date": f"“{value}” is not a date (YYYY-MM-DD)."})
+        parsed = value
+    else:
+        # parse_date reads full-width digits ("２０２６-０３-０２") too: ASCII only.
+        text = str(value) if value else ""
+        try:
+            parsed = parse_date(text) if text.isascii() else None
+        except ValueError:  # well formed but no such day (2026-02-30)
+            parsed = None
+        if parsed is None:
+            raise ValidationError({"date": f"“{value}” is not a date (YYYY-MM-DD)."})
+    if parsed == current:
+        return parsed
+    if parsed < EARLIEST_ENTRY_DATE:
+        raise ValidationError(
+            {"date": f"An entry is dated {EARLIEST_ENTRY_DATE.isoformat()} or later."}
+        )
+    latest = latest_entry_date()
+    if parsed > latest:
+        raise ValidationError(
+            {"date": f"An entry may not be dated after tomorrow ({latest.isoformat()})."}
+        )
     return parsed
 
 
@@ -191,7 +220,7 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
     if "minutes" in changes:
         changes["minutes"] = _clean_minutes(changes["minutes"])
     if "date" in changes:
-        changes["date"] = _clean_date(changes["date"])
+        changes["date"] = _clean_date(changes["date"], current=entry.date)
     changed = {k: v for k, v in changes.items() if _differs(entry, k, v)}
     if entry.is_locked:
         blocked = [k for k in changed if k in LOCKED_FIELDS]

@@ -28,7 +28,7 @@ from core.links import url_of
 from core.numbers import format_minutes, parse_duration
 from core.views import helpdesk_user_required, manager_required, timesheets_feature_required
 from helpdesk.models import Ticket
-from projects.models import Task
+from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from timesheets import selectors, services
 from timesheets.forms import (
@@ -36,6 +36,7 @@ from timesheets.forms import (
     EntryFilterForm,
     EntryForm,
     add_service_errors,
+    clamp_week,
     parse_week,
 )
 from timesheets.models import TimesheetEntry
@@ -289,7 +290,12 @@ def entry_delete(request: HttpRequest, kind: str, pk: int, entry_pk: int) -> Htt
     return _done(request, target, "Entry deleted.")
 
 
-ObjectDoesNotExistErrors = (Ticket.DoesNotExist, Task.DoesNotExist, TimesheetEntry.DoesNotExist)
+ObjectDoesNotExistErrors = (
+    Ticket.DoesNotExist,
+    Task.DoesNotExist,
+    Project.DoesNotExist,
+    TimesheetEntry.DoesNotExist,
+)
 
 
 # --- My Timesheets ------------------------------------------------------------------------
@@ -382,13 +388,16 @@ def _rows_html(grid: selectors.WeekGrid, cell_url: str) -> str:
 def _week_context(request: HttpRequest, monday: datetime.date, extra_keys: list[str]) -> dict:
     grid = selectors.week_grid(employee=request.user, monday=monday, extra_keys=extra_keys)
     cell_url = reverse("timesheets:week_cell")
+    # No link to a week outside the dates entries may have (`clamp_week`).
+    prev_week = clamp_week(monday - datetime.timedelta(days=1))
+    next_week = clamp_week(monday + datetime.timedelta(days=7))
     return {
         "grid": grid,
         "cell_url": cell_url,
         "monday": monday,
         "sunday": grid.days[-1],
-        "prev_week": monday - datetime.timedelta(days=7),
-        "next_week": monday + datetime.timedelta(days=7),
+        "prev_week": prev_week if prev_week != monday else None,
+        "next_week": next_week if next_week != monday else None,
         "today": timezone.localdate(),
         "extra_keys": [row.key for row in grid.rows if not any(c.entries for c in row.cells)],
     }
@@ -421,6 +430,8 @@ def week_cell(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return HttpResponse("Bad date.", status=400)
     monday = selectors.week_start(day)
+    if monday != clamp_week(day):  # a day of no week the grid shows (0001-01-01, 9999-12-31)
+        return HttpResponse("No entry can be dated on that day.", status=400)
     raw = request.POST.get("duration", "").strip()
     error = ""
     try:
@@ -501,6 +512,20 @@ def _entry_list_rows_html(entries: list[TimesheetEntry]) -> str:
     return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped or ours
 
 
+# Past any real page, and its OFFSET (x 50) still fits the database's integers.
+MAX_PAGE = 10**9
+
+
+def _page_number(text: str) -> int:
+    """The page asked for: 1 when missing or not ASCII digits ("-1", "abc", "²"), at most
+    MAX_PAGE (2**63 would overflow the OFFSET); a page past the last shows the last."""
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    if len(text) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(max(int(text), 1), MAX_PAGE)
+
+
 @manager_required
 @timesheets_feature_required
 @require_GET
@@ -508,8 +533,7 @@ def all_entries(request: HttpRequest) -> HttpResponse:
     filter_form = EntryFilterForm(request.GET or None)
     entries = selectors.entry_list(filters=filter_form.filters())
     paginator = Paginator(entries, PAGE_SIZE)
-    number = request.GET.get("page", "")
-    number = int(number) if number.isdigit() and int(number) > 0 else 1
+    number = _page_number(request.GET.get("page", ""))
     # The page, its count and totals in one query (window aggregates, as the floor does).
     rows, count, totals = selectors.entry_page(entries, number=number, per_page=PAGE_SIZE)
     if count is None:  # past the last page: count, then show the last one

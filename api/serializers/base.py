@@ -5,7 +5,40 @@ from fractions import Fraction
 from rest_framework import serializers
 
 from api.filters import MAX_ID
-from core.numbers import round_half_up
+from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number, round_half_up
+
+
+def refuse_loose(data) -> None:
+    """DRF reads "１２" as 12 and "1_000" as 1000 (int(), Decimal(), parse_date): refused."""
+    if isinstance(data, str) and is_loose_number(data):
+        raise serializers.ValidationError(LOOSE_NUMBER_MESSAGE)
+
+
+class PlainIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        refuse_loose(data)
+        return super().to_internal_value(data)
+
+
+class PlainDecimalField(serializers.DecimalField):
+    def to_internal_value(self, data):
+        refuse_loose(data)
+        return super().to_internal_value(data)
+
+
+class PlainDateField(serializers.DateField):
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not value.isascii():
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+# What a model field becomes on input: the plain (ASCII-only) kinds above.
+_PLAIN = {
+    serializers.IntegerField: PlainIntegerField,
+    serializers.DecimalField: PlainDecimalField,
+    serializers.DateField: PlainDateField,
+}
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):
@@ -22,6 +55,10 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ApiModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdRelatedField
+    serializer_field_mapping = {
+        model_field: _PLAIN.get(field, field)
+        for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+    }
 
 
 def read_decimal(**kwargs) -> serializers.DecimalField:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from api.serializers.base import ApiModelSerializer, IdRelatedField, read_decimal
+from api.serializers.base import ApiModelSerializer, IdRelatedField, PlainDateField, read_decimal
 from invoicing.models import Invoice, InvoiceLine, Payment
 
 
@@ -29,7 +29,7 @@ class InvoiceLineSerializer(ApiModelSerializer):
 
 
 class PaymentSerializer(ApiModelSerializer):
-    date = serializers.DateField(required=False, help_text="Defaults to today.")
+    date = PlainDateField(required=False, help_text="Defaults to today.")
 
     class Meta:
         model = Payment
@@ -66,7 +66,7 @@ class InvoiceSerializer(ApiModelSerializer):
 
 
 class InvoiceValidateSerializer(serializers.Serializer):
-    invoice_date = serializers.DateField(required=False, help_text="Defaults to today.")
+    invoice_date = PlainDateField(required=False, help_text="Defaults to today.")
 
 
 class CreditNoteSerializer(serializers.Serializer):
@@ -78,4 +78,4 @@ class CreditNoteSerializer(serializers.Serializer):
 
 
 class BillingRunSerializer(serializers.Serializer):
-    up_to = serializers.DateField(help_text="Bill every order's entries up to this date.")
+    up_to = PlainDateField(help_text="Bill every order's entries up to this date.")

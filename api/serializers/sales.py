@@ -2,7 +2,13 @@
 
 from rest_framework import serializers
 
-from api.serializers.base import ApiModelSerializer, IdRelatedField, read_decimal
+from api.serializers.base import (
+    ApiModelSerializer,
+    IdRelatedField,
+    PlainDateField,
+    PlainDecimalField,
+    read_decimal,
+)
 from sales.models import InvoiceStatus, Product, SaleOrder, SaleOrderLine
 
 LINE_INPUT_FIELDS = ("product", "description", "quantity", "price_unit", "tax_rate")
@@ -13,10 +19,10 @@ class OrderLineSerializer(ApiModelSerializer):
 
     product = IdRelatedField(queryset=Product.objects.all())
     description = serializers.CharField(required=False, allow_blank=True)
-    price_unit = serializers.DecimalField(
+    price_unit = PlainDecimalField(
         max_digits=12, decimal_places=2, required=False, help_text="Defaults to the sales price."
     )
-    tax_rate = serializers.DecimalField(
+    tax_rate = PlainDecimalField(
         max_digits=5,
         decimal_places=2,
         required=False,
@@ -103,6 +109,6 @@ class OrderSerializer(ApiModelSerializer):
 class InvoicePeriodSerializer(serializers.Serializer):
     """Bill entries up to a date, or within a period; nothing given bills everything."""
 
-    up_to = serializers.DateField(required=False)
-    period_start = serializers.DateField(required=False)
-    period_end = serializers.DateField(required=False)
+    up_to = PlainDateField(required=False)
+    period_start = PlainDateField(required=False)
+    period_end = PlainDateField(required=False)

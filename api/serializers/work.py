@@ -4,7 +4,12 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import ApiModelSerializer, IdRelatedField, MinutesAsHoursField
+from api.serializers.base import (
+    ApiModelSerializer,
+    IdRelatedField,
+    MinutesAsHoursField,
+    PlainIntegerField,
+)
 from helpdesk.models import Ticket
 from projects.models import Task
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
@@ -22,7 +27,7 @@ MINUTES_BOUND = 2**31 - 1
         "description": "Whole minutes, more than 0 and at most 24 hours (1440).",
     }
 )
-class MinutesField(serializers.IntegerField):
+class MinutesField(PlainIntegerField):
     def __init__(self, **kwargs):
         super().__init__(min_value=-MINUTES_BOUND, max_value=MINUTES_BOUND, **kwargs)
 

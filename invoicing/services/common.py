@@ -8,7 +8,7 @@ from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, 
 from django.db.models.functions import Coalesce
 
 from core.errors import ConflictError
-from core.numbers import money
+from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number, money
 from invoicing.models import Invoice, InvoiceLine
 from sales.models import SaleOrderLine
 
@@ -24,9 +24,12 @@ def actor_user(actor):
 
 
 def parse_decimal(value, *, field: str, label: str) -> Decimal:
-    """A finite Decimal with at most two decimals, or a field error."""
+    """A finite Decimal with at most two decimals, or a field error (ASCII digits only:
+    Decimal() reads "１２" as 12 and "1_000" as 1000)."""
     if isinstance(value, float):
         value = str(value)
+    if isinstance(value, str) and is_loose_number(value.strip()):
+        raise ValidationError({field: f"Enter a number for the {label}. {LOOSE_NUMBER_MESSAGE}"})
     try:
         number = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
