@@ -119,6 +119,9 @@ class Invoice(models.Model):
     amount_due = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
 
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Which formula `invoice_content_hash` used (posting.HASH_VERSION when posted): an
+    # invoice posted under an older formula still verifies with that formula.
+    hash_version = models.PositiveSmallIntegerField(default=2, editable=False)
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
