@@ -2,7 +2,11 @@
 
 A posted invoice keeps a frozen copy of everything it prints. Only its payment
 figures, its stored PDF and its integrity hash are written after posting; `save()`
-and `delete()` refuse anything else, and on PostgreSQL a trigger does too.
+and `delete()` refuse anything else, and on PostgreSQL a trigger does too. The
+PostgreSQL triggers (invoicing migrations 0003 and 0007) also refuse payment figures
+written outside `services.common.payment_figures_write()`, lines moved into a posted
+invoice, billed entries unlinked other than by a posted credit note, and TRUNCATE;
+`manage.py verify_invoices` finds what was done with the triggers switched off.
 """
 
 from decimal import Decimal
