@@ -2,7 +2,11 @@
 
 A posted invoice keeps a frozen copy of everything it prints. Only its payment
 figures, its stored PDF and its integrity hash are written after posting; `save()`
-and `delete()` refuse anything else, and on PostgreSQL a trigger does too.
+and `delete()` refuse anything else, and on PostgreSQL a trigger does too. The
+PostgreSQL triggers (invoicing migrations 0003 and 0007) also refuse payment figures
+written outside `services.common.payment_figures_write()`, lines moved into a posted
+invoice, billed entries unlinked other than by a posted credit note, and TRUNCATE;
+`manage.py verify_invoices` finds what was done with the triggers switched off.
 """
 
 from decimal import Decimal
@@ -119,6 +123,9 @@ class Invoice(models.Model):
     amount_due = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
 
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Which formula `invoice_content_hash` used (posting.HASH_VERSION when posted): an
+    # invoice posted under an older formula still verifies with that formula.
+    hash_version = models.PositiveSmallIntegerField(default=2, editable=False)
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,10 @@
 # consistent even while the application writes. OUTPUT defaults to
 # $BACKUP_DIR/billable-<UTC time>.{pgdump,sqlite3} (BACKUP_DIR: backups/). MEDIA_ROOT,
 # when it holds files, goes to <OUTPUT without extension>-media.tar.gz beside it.
+# `manage.py verify_invoices` runs on the copy's database and its output, with the
+# first and last hash of each invoice series, goes to <OUTPUT without extension>-invoices.txt:
+# keep that small file somewhere the database's owner cannot write (mail it, a write-once
+# store); `verify_invoices --kept FILE` later shows whether a chain was rewritten since.
 # The file appears only once complete and checked; the script prints its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +78,19 @@ PYTHON
     ;;
 esac
 mv "$out.partial" "$out"
+
+# The series hashes as of this backup (a failing check is reported, the backup kept).
+invoices="${out%.*}-invoices.txt"
+if "$PY" manage.py verify_invoices >"$invoices.partial" 2>&1; then
+    mv "$invoices.partial" "$invoices"
+    echo "invoices: $invoices" >&2
+elif grep -q '^series ' "$invoices.partial"; then
+    mv "$invoices.partial" "$invoices"
+    echo "backup: verify_invoices found problems, see $invoices" >&2
+else
+    rm -f "$invoices.partial"
+    echo "backup: verify_invoices could not run; no invoice hashes kept" >&2
+fi
 
 if [[ -d "$MEDIA_ROOT" && -n "$(ls -A "$MEDIA_ROOT")" ]]; then
     media="${out%.*}-media.tar.gz"

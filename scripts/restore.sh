@@ -10,7 +10,9 @@
 # (the -media.tar.gz beside the backup) is unpacked into MEDIA_ROOT.
 # Afterwards the restored figures are checked: `manage.py recompute_delivered --check`
 # and, where the command exists, `manage.py verify_invoices`; the script fails if they
-# find a difference (skip: SKIP_VERIFY=1). A backup older than the code's migrations is
+# find a difference (skip: SKIP_VERIFY=1). The <backup>-invoices.txt that backup.sh wrote
+# beside it (or KEPT_INVOICES=path) is passed to `verify_invoices --kept`: the restored
+# chains must still give the hashes it recorded. A backup older than the code's migrations is
 # restored as it is, with a reminder to migrate and then run the checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,7 +115,12 @@ if ! "$PY" manage.py migrate --check --noinput >/dev/null 2>&1; then
 fi
 "$PY" manage.py recompute_delivered --check
 if "$PY" manage.py help --commands | grep -qx verify_invoices; then
-    "$PY" manage.py verify_invoices
+    kept="${KEPT_INVOICES:-${backup%.*}-invoices.txt}"
+    if [[ -f "$kept" ]] && "$PY" manage.py verify_invoices --help | grep -q -- --kept; then
+        "$PY" manage.py verify_invoices --kept "$kept"
+    else
+        "$PY" manage.py verify_invoices
+    fi
 else
     echo "restore: no verify_invoices command in this version; invoice chain not checked" >&2
 fi

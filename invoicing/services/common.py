@@ -1,9 +1,12 @@
 """Small helpers shared by the invoicing services."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -70,6 +73,28 @@ def invoice_set_totals(invoice: Invoice, lines) -> None:
     invoice.amount_tax = sum((line.amount_tax for line in lines), ZERO)
     invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
     invoice.amount_due = invoice.amount_total - invoice.amount_paid
+
+
+@contextmanager
+def payment_figures_write() -> Iterator[None]:
+    """Lift the PostgreSQL guard on a posted invoice's payment figures for one write.
+
+    The trigger of invoicing migration 0007 refuses any change of `amount_paid`,
+    `amount_due` or `payment_state` on a posted invoice unless the transaction-local
+    setting `billable.payment_state_write` is on: only the services that recompute
+    those figures from payments and credit notes set it, around their own save. The
+    savepoint makes the setting end with the block, even when the block raises.
+    """
+    with transaction.atomic():
+        _set_payment_write("on")
+        yield
+        _set_payment_write("off")
+
+
+def _set_payment_write(value: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('billable.payment_state_write', %s, true)", [value])
 
 
 def invoice_lock(*, invoice_id: int) -> Invoice:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from invoicing.services.common import (
     invoice_set_totals,
     parse_date,
     parse_decimal,
+    payment_figures_write,
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
@@ -83,8 +85,44 @@ def appendix_rows(*, invoice: Invoice) -> list[dict]:
     ]
 
 
+# The formula new postings use; `Invoice.hash_version` records the one each invoice used.
+HASH_VERSION = 2
+
+
 def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
-    content = {
+    """SHA-256 of a posted document's frozen content and the previous hash of its series.
+
+    Formula 1 (invoices posted before migration invoicing 0007) left out the customer
+    record, the e-mail, the links to order and credited invoice, the period and the
+    appendix of billed entries; formula 2 covers them. Each invoice is verified with
+    the formula it was posted with (`hash_version`).
+    """
+    content = _hash_content_v1(invoice, lines)
+    if invoice.hash_version >= 2:
+        content.update(
+            {
+                "version": 2,
+                "customer_id": invoice.customer_id,
+                "customer_email": invoice.customer_email,
+                "currency": invoice.currency,
+                "sale_order_id": invoice.sale_order_id,
+                "reversed_invoice_id": invoice.reversed_invoice_id,
+                "period": [
+                    invoice.period_start.isoformat() if invoice.period_start else None,
+                    invoice.period_end.isoformat() if invoice.period_end else None,
+                ],
+                "line_links": [
+                    [line.pk, line.sale_line_id, line.reversed_line_id, str(line.amount_total)]
+                    for line in lines
+                ],
+                "appendix": invoice.appendix,
+            }
+        )
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _hash_content_v1(invoice: Invoice, lines: list[InvoiceLine]) -> dict:
+    return {
         "number": invoice.number,
         "type": invoice.move_type,
         "invoice_date": invoice.invoice_date.isoformat(),
@@ -106,7 +144,6 @@ def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
         "totals": [str(invoice.amount_untaxed), str(invoice.amount_tax), str(invoice.amount_total)],
         "previous_hash": invoice.previous_hash,
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def _post(
@@ -154,6 +191,7 @@ def _post(
     invoice.appendix = appendix if appendix is not None else appendix_rows(invoice=invoice)
     invoice_set_totals(invoice, lines)
     invoice.previous_hash = latest["content_hash"] if latest else ""
+    invoice.hash_version = HASH_VERSION
     invoice.content_hash = invoice_content_hash(invoice, lines)
     invoice.validated_by = actor_user(actor)
     invoice.save()
@@ -268,45 +306,87 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
                 reversed_line=line,
             )
         appendix = [row for row in original.appendix if row.get("line") in set(chosen)]
-        TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
         due_before = original.amount_due
         _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
-        applied = min(note.amount_total, max(due_before, ZERO))
-        note.amount_due = note.amount_total - applied
-        note.payment_state = Invoice.PAID if note.amount_due == 0 else Invoice.NOT_PAID
-        note.save(update_fields=["amount_due", "payment_state", "updated_at"])
+        # Only now, the credit note posted: the database frees a billed entry only once
+        # a posted credit note reverses its line (migration invoicing 0007).
+        TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
+        note.amount_due, note.payment_state = credit_note_payment_figures(
+            total=note.amount_total, due_before=due_before
+        )
+        with payment_figures_write():
+            note.save(update_fields=["amount_due", "payment_state", "updated_at"])
         invoice_refresh_payment_state(invoice=original)
         sale_lines_recompute_invoiced(line_ids=[original_lines[pk].sale_line_id for pk in chosen])
     return note
 
 
-def invoice_refresh_payment_state(*, invoice: Invoice) -> Invoice:
-    """Amount due and payment status of a locked, posted customer invoice (rule 25).
+def credit_note_payment_figures(*, total, due_before) -> tuple:
+    """A credit note settles what was still due on its invoice; the rest is owed back.
+
+    Returns (amount due, payment status): Paid when it settled nothing is owed back."""
+    applied = min(total, max(due_before, ZERO))
+    amount_due = total - applied
+    return amount_due, Invoice.PAID if amount_due == 0 else Invoice.NOT_PAID
+
+
+def paid_by_invoice(invoice_ids) -> dict[int, Decimal]:
+    """What the payments of these invoices add up to (rule 25): the one definition used
+    by `invoice_refresh_payment_state` and by `verify_invoices`."""
+    rows = (
+        Payment.objects.filter(invoice_id__in=list(invoice_ids))
+        .order_by()
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+        .values_list("invoice_id", "total")
+    )
+    return dict(rows)
+
+
+def credited_by_invoice(invoice_ids) -> dict[int, Decimal]:
+    """The totals of the posted credit notes of these invoices."""
+    rows = (
+        Invoice.objects.filter(reversed_invoice_id__in=list(invoice_ids), state=Invoice.POSTED)
+        .order_by()
+        .values("reversed_invoice_id")
+        .annotate(total=Sum("amount_total"))
+        .values_list("reversed_invoice_id", "total")
+    )
+    return dict(rows)
+
+
+def payment_figures(*, total, paid, credited, fully_credited: bool) -> tuple:
+    """(amount due, payment status) of a posted customer invoice (rule 25).
 
     Due = total - payments - posted credit notes (never below 0). Reversed when every
     line is credited; else Paid when nothing is due, Partially paid when something
     was paid or credited, else Not paid.
     """
-    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or ZERO
-    credited = (
-        Invoice.objects.filter(reversed_invoice=invoice, state=Invoice.POSTED).aggregate(
-            total=Sum("amount_total")
-        )["total"]
-        or ZERO
-    )
+    amount_due = max(total - paid - credited, ZERO)
+    if fully_credited:
+        state = Invoice.REVERSED
+    elif amount_due == 0:
+        state = Invoice.PAID
+    elif paid > 0 or credited > 0:
+        state = Invoice.PARTIAL
+    else:
+        state = Invoice.NOT_PAID
+    return amount_due, state
+
+
+def invoice_refresh_payment_state(*, invoice: Invoice) -> Invoice:
+    """Amount paid, amount due and payment status of a locked, posted customer invoice,
+    recomputed from its payments and posted credit notes (`payment_figures`)."""
+    paid = paid_by_invoice([invoice.pk]).get(invoice.pk, ZERO)
+    credited = credited_by_invoice([invoice.pk]).get(invoice.pk, ZERO)
     line_ids = set(invoice.lines.values_list("pk", flat=True))
     fully_credited = bool(line_ids) and line_ids <= _credited_line_ids(invoice)
     invoice.amount_paid = paid
-    invoice.amount_due = max(invoice.amount_total - paid - credited, ZERO)
-    if fully_credited:
-        invoice.payment_state = Invoice.REVERSED
-    elif invoice.amount_due == 0:
-        invoice.payment_state = Invoice.PAID
-    elif paid > 0 or credited > 0:
-        invoice.payment_state = Invoice.PARTIAL
-    else:
-        invoice.payment_state = Invoice.NOT_PAID
-    invoice.save(update_fields=["amount_paid", "amount_due", "payment_state", "updated_at"])
+    invoice.amount_due, invoice.payment_state = payment_figures(
+        total=invoice.amount_total, paid=paid, credited=credited, fully_credited=fully_credited
+    )
+    with payment_figures_write():
+        invoice.save(update_fields=["amount_paid", "amount_due", "payment_state", "updated_at"])
     return invoice
 
 

@@ -114,10 +114,10 @@ def test_the_postgresql_trigger_refuses_raw_sql_edits_and_deletes(postgres_trigg
     assert _refused_by_database(
         "DELETE FROM invoicing_invoiceline WHERE id = %s", [invoice_line.pk]
     )
-    # Payment figures and the stored PDF remain writable.
+    # The stored PDF remains writable; payment figures only through the payment services
+    # (tests/reliability/test_tamper.py).
     assert not _refused_by_database(
-        "UPDATE invoicing_invoice SET payment_state = 'paid', pdf = 'x.pdf' WHERE id = %s",
-        [posted.pk],
+        "UPDATE invoicing_invoice SET pdf = 'x.pdf' WHERE id = %s", [posted.pk]
     )
 
 

@@ -181,7 +181,9 @@ def test_verify_invoices_names_an_invoice_altered_with_raw_sql(capsys):
         call_command("verify_invoices")
     out = capsys.readouterr().out
     assert f"{invoices[1].number}: its content was altered" in out
-    assert invoices[0].number not in out and invoices[2].number not in out
+    # (the series line names the first and last numbers with their hashes)
+    named = [line for line in out.splitlines() if not line.startswith("series ")]
+    assert not [line for line in named if invoices[0].number in line or invoices[2].number in line]
 
 
 def test_verify_invoices_notices_a_deleted_invoice(capsys):

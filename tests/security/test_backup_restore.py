@@ -74,6 +74,9 @@ def _backup_restore_and_check(source: dict[str, str], target: dict[str, str], ou
     assert backup.stdout.strip() == str(out)
     assert out.stat().st_size > 0
 
+    # The invoice series' hashes as of the backup, kept beside it (and checked on restore).
+    kept = out.with_name(out.stem + "-invoices.txt")
+    assert "series INV/2026 count=" in kept.read_text()
     media = out.with_name(out.stem + "-media.tar.gz")
     restore = _run(
         ["scripts/restore.sh", str(out), *([str(media)] if media.exists() else [])], target
@@ -81,6 +84,7 @@ def _backup_restore_and_check(source: dict[str, str], target: dict[str, str], ou
 
     # restore.sh checked the restored figures itself (it fails when a check fails).
     assert "Delivered quantities: no difference." in restore.stdout
+    assert "the hash chain is intact" in restore.stdout
     restored = _dump(target)
     assert restored == _dump(source)
     assert '"model": "invoicing.invoice"' in restored
