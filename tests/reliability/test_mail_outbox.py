@@ -7,6 +7,7 @@ is failed, listed on "Unsent invoices" with its error, and can be sent again.
 """
 
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -179,6 +180,37 @@ def test_senders_running_at_once_send_each_pending_mail_exactly_once(
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_skips_the_mail_another_sender_is_sending_instead_of_waiting(
+    postgres_only, make_draft, broker_down
+):
+    invoices = [invoice_validate(invoice=make_draft()) for _ in range(3)]
+    time_passes()
+    busy = InvoiceEmail.objects.get(invoice=invoices[0])
+    holding, release = threading.Event(), threading.Event()
+
+    def other_sender():  # holds the first mail's row lock, as a slow send would
+        with transaction.atomic():
+            InvoiceEmail.objects.select_for_update().get(pk=busy.pk)
+            holding.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    thread = threading.Thread(target=other_sender)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        # Back within 10 s while the row is still locked, or run_together fails as stuck.
+        run = run_together([invoice_mail_send_pending], timeout=10)[0]
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    assert run.sent == 2
+    assert [len(_mails_about(invoice)) for invoice in invoices] == [0, 1, 1]
+    assert InvoiceEmail.objects.get(pk=busy.pk).state == InvoiceEmail.PENDING
+
+
 def test_a_refusing_mail_server_is_retried_with_backoff_then_failed_with_its_error(
     make_draft, smtp_refusing, django_capture_on_commit_callbacks
 ):
@@ -223,7 +255,9 @@ def test_unsent_invoices_lists_pending_and_failed_mail_and_send_again_sends_it(
     with django_capture_on_commit_callbacks(execute=True):
         failed = invoice_validate(invoice=make_draft())  # refused: failed at once
     pending = validate_and_die(make_draft(), django_capture_on_commit_callbacks)
-    no_address = invoice_validate(invoice=make_draft(email=""))
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF alone is queued
+        no_address = invoice_validate(invoice=make_draft(email=""))
+    assert Invoice.objects.get(pk=no_address.pk).pdf
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
         mailed = invoice_validate(invoice=make_draft())
