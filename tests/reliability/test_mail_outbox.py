@@ -344,3 +344,9 @@ def test_the_admin_lists_the_outbox_read_only(
     )
     assert response.status_code == 403
     assert InvoiceEmail.objects.get(pk=record.pk).state == InvoiceEmail.PENDING
+
+
+def test_celery_beat_runs_the_pending_mail_sender_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["send-pending-invoice-mail"]
+    assert celery_app.tasks[entry["task"]].name == send_pending_invoice_mail.name
+    assert entry["schedule"] <= 60
