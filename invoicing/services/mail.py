@@ -112,12 +112,13 @@ def _attempt(record: InvoiceEmail) -> Exception | None:
     record.attempts += 1
     record.last_attempt_at = now
     try:
-        # A savepoint: a database error while rendering leaves the row writable.
+        # A savepoint: a database error while rendering leaves the row writable. Only
+        # the rendering: a PDF stored before the mail server refused stays stored.
         with transaction.atomic():
             invoice = Invoice.objects.get(pk=record.invoice_id)
             pdf = invoice_pdf_bytes(invoice=invoice)
-            message = invoice_email_message(invoice=invoice, message_id=record.message_id, pdf=pdf)
-            message.send()
+        message = invoice_email_message(invoice=invoice, message_id=record.message_id, pdf=pdf)
+        message.send()
     except Exception as error:  # noqa: BLE001 - every failure is recorded and shown
         record.last_error = _describe(error)
         if record.attempts >= max_attempts():

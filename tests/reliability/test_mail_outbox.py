@@ -242,6 +242,25 @@ def test_a_refusing_mail_server_is_retried_with_backoff_then_failed_with_its_err
     assert mail.outbox == []
 
 
+def test_a_refused_attempt_keeps_the_pdf_it_rendered(
+    make_draft, smtp_refusing, django_capture_on_commit_callbacks
+):
+    invoice = validate_and_die(make_draft(), django_capture_on_commit_callbacks)
+    time_passes()
+    assert invoice_mail_send_pending().failed == 1
+
+    invoice.refresh_from_db()
+    assert invoice.pdf and invoice.pdf_rendered_at
+    rendered = (invoice.pdf.name, invoice.pdf_rendered_at)
+    smtp_refusing.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    time_passes()
+    assert invoice_mail_send_pending().sent == 1
+    invoice.refresh_from_db()
+    assert (invoice.pdf.name, invoice.pdf_rendered_at) == rendered
+    [sent] = mail.outbox
+    assert sent.attachments[0][1] == invoice.pdf.read()
+
+
 @pytest.fixture
 def manager_client(client):
     client.force_login(ManagerFactory())
