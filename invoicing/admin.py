@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from core.admin import ServiceAdmin
 from invoicing import services
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -130,3 +130,46 @@ class PaymentAdmin(ServiceAdmin):
             actor=request.user,
         )
         self.adopt(obj, payment)
+
+
+@admin.register(InvoiceEmail)
+class InvoiceEmailAdmin(admin.ModelAdmin):
+    """The invoice mail outbox, read-only: mail is sent by the senders, and sent again
+    from the "Unsent invoices" page (invoicing/services/mail.py)."""
+
+    list_display = [
+        "invoice",
+        "recipient",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["state"]
+    search_fields = ["invoice__number", "recipient", "message_id"]
+    list_select_related = ["invoice"]
+    readonly_fields = [
+        "invoice",
+        "message_id",
+        "recipient",
+        "state",
+        "attempts",
+        "last_error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__appendix")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.errors import ConflictError
@@ -294,18 +295,53 @@ class Payment(models.Model):
 
 
 class InvoiceEmail(models.Model):
-    """The one mail sending a posted invoice to its customer (invoicing/services/mail.py).
+    """The outbox row of the one mail sending a posted invoice to its customer
+    (invoicing/services/mail.py).
 
-    The Message-ID is chosen before sending and kept, so a mail sent again after a
-    crash between sending and recording carries the same Message-ID; `sent_at` is
-    set once the mail server accepted it.
+    Written in the validation's transaction (pending), so a process that dies after
+    the commit, or a broker that is down, loses nothing: a periodic sender sends every
+    pending row that is due. Each attempt counts; a failed one records its error and
+    the next attempt's time (backoff); after the last allowed attempt the row is
+    failed, listed on the "Unsent invoices" page until someone sends it again.
+
+    The Message-ID is chosen when the row is written and kept, so a mail sent again
+    after a crash between sending and recording carries the same Message-ID;
+    `sent_at` is set once the mail server accepted it.
     """
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    STATE_CHOICES = [(PENDING, "Pending"), (SENT, "Sent"), (FAILED, "Failed")]
 
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="mail")
     message_id = models.CharField(max_length=255, unique=True)
     recipient = models.CharField(max_length=254)
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "invoice mail"
+        indexes = [
+            # The periodic sender's query: pending rows that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="invoicing_mail_pending_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state="sent", sent_at__isnull=False)
+                | (~models.Q(state="sent") & models.Q(sent_at__isnull=True)),
+                name="invoicing_mail_sent_has_sent_at",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} to {self.recipient}"

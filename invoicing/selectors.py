@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from core.numbers import format_minutes
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
 
 ZERO = Decimal("0")
 
@@ -24,6 +24,17 @@ def invoice_list(
     if move_type:
         invoices = invoices.filter(move_type=move_type)
     return invoices
+
+
+def unsent_invoice_mail() -> QuerySet[InvoiceEmail]:
+    """The outbox rows of posted invoices whose mail is pending or failed, failed first
+    ("failed" sorts before "pending"), oldest first; with their invoice (one query)."""
+    return (
+        InvoiceEmail.objects.filter(state__in=[InvoiceEmail.PENDING, InvoiceEmail.FAILED])
+        .select_related("invoice")
+        .defer("invoice__appendix")
+        .order_by("state", "created_at", "pk")
+    )
 
 
 def invoice_detail(*, pk: int) -> Invoice:

@@ -15,7 +15,7 @@ from django.db import OperationalError
 
 from invoicing.models import Invoice
 from invoicing.services import invoice_pdf_bytes, invoices_create_from_orders
-from invoicing.services.mail import invoice_send_email
+from invoicing.services.mail import invoice_mail_send_pending, invoice_send_email
 from sales.models import SaleOrder
 
 logger = logging.getLogger(__name__)
@@ -44,14 +44,30 @@ def render_invoice_pdf(invoice_id: int) -> str:
     return Invoice.objects.values_list("pdf", flat=True).get(pk=invoice_id)
 
 
-@shared_task(**RETRY)
+@shared_task
 def send_invoice_email(invoice_id: int) -> str:
-    """Mail a posted invoice with its PDF (once); its Message-ID, or "" if it has no address."""
+    """Mail a posted invoice with its PDF (once); its Message-ID, or "" if it has no address.
+
+    The kick after validation: one attempt, no retry of its own. A refusal is recorded
+    on the invoice's outbox row, which `send_pending_invoice_mail` retries with backoff
+    (one schedule and one attempt count, whoever sends).
+    """
     invoice = Invoice.objects.get(pk=invoice_id)
     if not invoice.customer_email:
         logger.warning("%s is not mailed: its customer has no e-mail address.", invoice)
         return ""
     return invoice_send_email(invoice=invoice)
+
+
+@shared_task
+def send_pending_invoice_mail() -> dict[str, int]:
+    """Send every pending invoice mail that is due (Celery beat, every minute).
+
+    Safe to run on several workers at once: each mail is claimed under a skipped row
+    lock. A task lost or run late only delays mail; the next run sends it.
+    """
+    run = invoice_mail_send_pending()
+    return {"sent": run.sent, "failed": run.failed}
 
 
 @shared_task(**RETRY)

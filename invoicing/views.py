@@ -17,6 +17,7 @@ from core.views import manager_required
 from invoicing import selectors, services
 from invoicing.forms import CreditNoteForm, InvoiceFilterForm, InvoiceLineEditForm, PaymentForm
 from invoicing.models import Invoice, InvoiceLine
+from invoicing.services.mail import invoice_mail_send_again
 from sales.forms import add_service_error
 from sales.views import flash_error, paginate, run_action
 from timesheets.models import TimesheetEntry
@@ -234,6 +235,29 @@ def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if form.errors else 200
     return render(
         request, "invoicing/payment_form.html", {"invoice": invoice, "form": form}, status=status
+    )
+
+
+@require_GET
+@manager_required
+def unsent_invoices(request: HttpRequest) -> HttpResponse:
+    """Posted invoices whose mail is pending or failed: why, how often tried, Send again."""
+    page = paginate(request, selectors.unsent_invoice_mail())
+    return render(
+        request, "invoicing/unsent_invoices.html", {"page": page, "mails": page.object_list}
+    )
+
+
+@require_POST
+@manager_required
+def invoice_send_again(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return run_action(
+        request,
+        invoice_mail_send_again,
+        invoice=invoice,
+        done=f"The mail of {invoice} is being sent again.",
+        next_url=reverse("invoicing:unsent_invoices"),
     )
 
 

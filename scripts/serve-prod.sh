@@ -16,6 +16,9 @@
 #   WEB_CONCURRENCY     gunicorn workers (default 2 x cores + 1)
 #   CELERY_CONCURRENCY  Celery worker processes (default: the number of cores)
 #   MIGRATE=0           skip migrate + collectstatic (app servers after the first)
+#   CELERY_BEAT=0       no periodic scheduler in this worker (keep it on one worker
+#                       machine: it sends the pending invoice mail every minute; a
+#                       second one only makes duplicate, harmless runs)
 #   SEED_DEMO=1         load the demo data after migrating (load tests only: the demo
 #                       accounts have known passwords; never on a real database)
 # Anything else Django reads (MEDIA_ROOT, EMAIL_URL, DATABASE_REPLICA_URL, ...) passes
@@ -108,10 +111,16 @@ if [[ "$ROLE" != worker ]]; then
 fi
 if [[ "$ROLE" != web ]]; then
     log "celery worker with $CELERY_CONCURRENCY processes on $CELERY_BROKER_URL"
+    beat=()
+    if [[ "${CELERY_BEAT:-1}" != 0 ]]; then
+        beat_dir="${BILLABLE_STATE_DIR:-$HOME/.billable}"
+        mkdir -p "$beat_dir"
+        beat=(--beat --schedule "$beat_dir/celerybeat-schedule")
+    fi
     "$PY" -m celery -A config worker \
         --loglevel "${CELERY_LOG_LEVEL:-INFO}" \
         --concurrency "$CELERY_CONCURRENCY" \
-        --hostname "billable@%h" &
+        --hostname "billable@%h" ${beat[@]+"${beat[@]}"} &
     pids+=($!)
 fi
 

@@ -260,3 +260,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Render (and mail) the PDF of an invoice once its validation commits.
 INVOICE_PDF_ON_VALIDATE = env.bool("INVOICE_PDF_ON_VALIDATE", default=True)
+
+# Invoice mail outbox (invoicing/services/mail.py): every pending mail that is due is
+# sent by `send_pending_invoice_mail` every minute (Celery beat; with no broker, cron
+# `manage.py send_pending_mail`); a mail is failed after this many attempts.
+INVOICE_MAIL_MAX_ATTEMPTS = env.int("INVOICE_MAIL_MAX_ATTEMPTS", default=8)
+CELERY_BEAT_SCHEDULE = {
+    "send-pending-invoice-mail": {
+        "task": "invoicing.tasks.send_pending_invoice_mail",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # runs queued during an outage do not pile up
+    },
+}

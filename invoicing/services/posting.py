@@ -195,31 +195,33 @@ def _post(
     invoice.content_hash = invoice_content_hash(invoice, lines)
     invoice.validated_by = actor_user(actor)
     invoice.save()
-    render_pdf_after_commit(invoice_id=invoice.pk)
+    queue_pdf_and_mail(invoice=invoice)
     return invoice
 
 
-def render_pdf_after_commit(*, invoice_id: int) -> None:
-    """Once the posting commits, queue its PDF, then its mail (invoicing.tasks).
+def queue_pdf_and_mail(*, invoice: Invoice) -> None:
+    """Write the invoice's mail to the outbox in the posting's transaction, and once the
+    posting commits kick its PDF, then its mail (invoicing.tasks).
 
-    Nothing is queued if the posting rolls back. A failure there is logged and
-    retried by the task, never raised into the validation (the PDF is also rendered
-    on first download); with no broker the tasks run in-process after commit. The
-    mail follows the rendering, so it attaches the stored PDF.
+    Nothing is written or queued if the posting rolls back. The kick only sends
+    sooner: lost (the process dies, the broker is down) or failed, the outbox row stays
+    pending and the periodic sender sends it (invoicing/services/mail.py). A failure
+    there is logged, never raised into the validation (the PDF is also rendered on
+    first download); with no broker the tasks run in-process after commit. The mail
+    follows the rendering, so it attaches the stored PDF.
     """
     if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
         return
     from celery import chain
 
     from core.tasks import enqueue_after_commit
+    from invoicing.services.mail import invoice_mail_queue
     from invoicing.tasks import render_invoice_pdf, send_invoice_email
 
-    enqueue_after_commit(
-        chain(
-            render_invoice_pdf.si(invoice_id=invoice_id),
-            send_invoice_email.si(invoice_id=invoice_id),
-        )
-    )
+    tasks = [render_invoice_pdf.si(invoice_id=invoice.pk)]
+    if invoice_mail_queue(invoice=invoice) is not None:
+        tasks.append(send_invoice_email.si(invoice_id=invoice.pk))
+    enqueue_after_commit(chain(*tasks))
 
 
 def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None = None) -> Invoice:

@@ -190,6 +190,7 @@ def test_verify_invoices_notices_a_deleted_invoice(capsys):
     invoices = _posted_invoices(3)
     _tamper("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [invoices[1].pk])
     _tamper("UPDATE timesheets_timesheetentry SET invoice_line_id = NULL", [])
+    _tamper("DELETE FROM invoicing_invoiceemail WHERE invoice_id = %s", [invoices[1].pk])
     _tamper("DELETE FROM invoicing_invoice WHERE id = %s", [invoices[1].pk])
     with pytest.raises(CommandError):
         call_command("verify_invoices")

@@ -6,12 +6,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 
 from config.celery import app
 from invoicing.models import Invoice, InvoiceEmail
@@ -154,3 +155,30 @@ def test_a_worker_runs_the_billing_run_and_mails_each_invoice_once(worker, make_
     for invoice in invoices:
         assert _mails_about(worker["mail_dir"], invoice.number) == 1
     assert len(list(worker["mail_dir"].iterdir())) == len(invoices)
+
+
+def test_a_worker_sends_the_mail_whose_kick_was_lost_on_its_periodic_run(
+    worker, make_line, log, monkeypatch
+):
+    line = make_line()
+    log(line, hours=2, date=date(2026, 3, 2))
+    draft = billing_run_customer.delay(customer_id=line.order.customer_id, up_to=UP_TO).get(
+        timeout=TIMEOUT
+    )[0]
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("redis is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app, "send_task", broker_down)
+        invoice = invoice_validate(invoice=Invoice.objects.get(pk=draft))
+    assert InvoiceEmail.objects.get(invoice=invoice).state == InvoiceEmail.PENDING
+
+    InvoiceEmail.objects.update(next_attempt_at=F("next_attempt_at") - timedelta(hours=1))
+    beat_entry = settings.CELERY_BEAT_SCHEDULE["send-pending-invoice-mail"]
+    periodic = app.signature(beat_entry["task"])
+    assert periodic.delay().get(timeout=TIMEOUT) == {"sent": 1, "failed": 0}
+    assert periodic.delay().get(timeout=TIMEOUT) == {"sent": 0, "failed": 0}
+
+    assert InvoiceEmail.objects.get(invoice=invoice).state == InvoiceEmail.SENT
+    assert _mails_about(worker["mail_dir"], invoice.number) == 1
