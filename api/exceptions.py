@@ -6,12 +6,17 @@
 - A protected or constrained row (`ProtectedError`, `IntegrityError`) -> 409 too: the
   input was well formed, other records depend on this one.
 - `OverflowError` (a number too large for the database) -> 400, never a 500.
+- A body over DATA_UPLOAD_MAX_MEMORY_SIZE (`RequestDataTooBig`) -> 413, and Django's
+  other refusals of a request (`SuspiciousOperation`: too many fields, a broken
+  multipart body) -> 400, both as JSON instead of Django's HTML error page.
 
 The request transaction is marked for rollback every time, so nothing is half-written.
 A view outside the request transaction (the billing run commits batch by batch) has
 none to mark, and an enclosing atomic block is not its to roll back.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections
 from django.db.models import ProtectedError, RestrictedError
@@ -77,6 +82,12 @@ def _handle(exc, context):
         code = status.HTTP_409_CONFLICT
     elif isinstance(exc, OverflowError):
         body, code = {NON_FIELD: ["A number is out of range."]}, status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = {"detail": f"The request body is larger than the {limit:,}-byte limit."}
+        code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    elif isinstance(exc, SuspiciousOperation):
+        body, code = {"detail": "The request is malformed."}, status.HTTP_400_BAD_REQUEST
     else:
         return drf_exception_handler(exc, context)
     set_rollback()

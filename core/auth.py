@@ -6,8 +6,11 @@ role groups as EXISTS columns of the user's row and fills the roles' cache.
 
 Administrators (the role group, not Django's *Staff status*) hold every model
 permission in the Django admin, as a superuser does.
+
+`throttle_username` is the username login throttling (django-axes) counts failures for.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef
@@ -51,3 +54,24 @@ class RolesModelBackend(ModelBackend):
         if roles.is_admin(user_obj):
             return True
         return super().has_module_perms(user_obj, app_label)
+
+
+def throttle_username(request, credentials: dict | None = None) -> str | None:
+    """The username django-axes counts failed logins for (AXES_USERNAME_CALLABLE).
+
+    What axes reads by default (the credentials, else the posted form), cut to the
+    longest username an account can have: axes stores it in a 255-character column,
+    and a 100,000-character one made every login page a 500. No account has a longer
+    name, so the cut merges no real user's counter with another's.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    elif request is not None:
+        username = getattr(request, "data", request.POST).get(field)
+    else:
+        username = None
+    if not isinstance(username, str):
+        return username
+    User = get_user_model()
+    return username[: User._meta.get_field(User.USERNAME_FIELD).max_length]
