@@ -199,7 +199,7 @@ def restore_0003_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoicing", "0006_alter_invoiceline_description"),
+        ("invoicing", "0007_invoice_email_outbox"),
         ("timesheets", "0007_rollup_sums_index_only"),
     ]
 
