@@ -8,10 +8,10 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client, override_settings
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.parsers import MAX_DEPTH
+from api.services import api_token_issue
 from tests.factories import StaffUserFactory
 from timesheets.models import TimesheetEntry
 
@@ -22,10 +22,10 @@ TIMESHEETS = "/api/v1/timesheets/"
 @pytest.fixture
 def api():
     user = StaffUserFactory(username="hd_user")
-    token, _ = Token.objects.get_or_create(user=user)
+    _, key = api_token_issue(user=user)
     # A crash must come back as the 500 a client would get, not be raised into the test.
     client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
