@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from core.errors import ConflictError
 from core.numbers import money
 from invoicing.models import Invoice, InvoiceLine
-from sales.models import SaleOrderLine
+from sales.models import AMOUNT_MAX, SaleOrderLine
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -67,6 +67,23 @@ def invoice_set_totals(invoice: Invoice, lines) -> None:
     invoice.amount_tax = sum((line.amount_tax for line in lines), ZERO)
     invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
     invoice.amount_due = invoice.amount_total - invoice.amount_paid
+
+
+def check_amounts_fit(invoice: Invoice, lines, *, what: str) -> None:
+    """Every line's amount with tax and the invoice's total must fit the amount columns
+    (sales.models.AMOUNT_MAX); else a clear error instead of a database overflow.
+    `what` names the document in the message ("SO00012's invoice")."""
+    largest = max((line.amount_total for line in lines), default=ZERO)
+    if largest > AMOUNT_MAX:
+        raise ValidationError(
+            f"A line of {what} would amount to {largest:,.2f} with tax; a line can be at "
+            f"most {AMOUNT_MAX:,.2f}. Lower its quantity or unit price."
+        )
+    if invoice.amount_total > AMOUNT_MAX:
+        raise ValidationError(
+            f"The total of {what} would be {invoice.amount_total:,.2f}; an invoice can be "
+            f"at most {AMOUNT_MAX:,.2f}. Invoice a shorter period."
+        )
 
 
 def invoice_lock(*, invoice_id: int) -> Invoice:

@@ -32,6 +32,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
     ZERO,
     actor_user,
+    check_amounts_fit,
     invoice_lock,
     invoice_set_totals,
     invoiced_by_sale_line,
@@ -42,7 +43,7 @@ from invoicing.services.common import (
     parse_decimal,
     require_draft,
 )
-from sales.models import SaleOrder, SaleOrderLine, Uom
+from sales.models import LINE_QUANTITY_MAX, PRICE_UNIT_MAX, SaleOrder, SaleOrderLine, Uom
 from timesheets.models import TimesheetEntry
 
 
@@ -280,6 +281,7 @@ def _create_drafts(
             created_by=user,
         )
         invoice_set_totals(invoice, lines)
+        check_amounts_fit(invoice, lines, what=f"the invoice of {order}")
         invoices.append(invoice)
         lines_of.append(lines)
 
@@ -376,17 +378,27 @@ def invoice_line_update(
                 raise ValidationError(
                     {"quantity": "The quantity must be more than 0; delete the line instead."}
                 )
+            if quantity > LINE_QUANTITY_MAX:
+                raise ValidationError(
+                    {"quantity": f"A line's quantity is at most {LINE_QUANTITY_MAX:,}."}
+                )
             line.quantity = quantity
         if price_unit is not None:
             price_unit = parse_decimal(price_unit, field="price_unit", label="unit price")
             if price_unit < 0:
                 raise ValidationError({"price_unit": "The unit price cannot be negative."})
+            if price_unit > PRICE_UNIT_MAX:
+                raise ValidationError(
+                    {"price_unit": f"A unit price is at most {PRICE_UNIT_MAX:,}."}
+                )
             line.price_unit = price_unit
         if description is not None:
             if not str(description).strip():
                 raise ValidationError({"description": "Describe what this line bills."})
             line.description = str(description)
         line_set_amounts(line)
+        invoice_set_totals(invoice, [*invoice.lines.exclude(pk=line.pk), line])
+        check_amounts_fit(invoice, [line], what=str(invoice))
         line.full_clean(exclude=["invoice", "uom", "sale_line", "reversed_line"])
         line.save()
         _invoice_save_totals(invoice)
