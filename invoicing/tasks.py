@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from invoicing.models import Invoice
-from invoicing.services import invoice_pdf_bytes, invoices_create_from_orders
+from invoicing.services import invoice_pdf_bytes, invoices_create_or_report
 from invoicing.services.mail import invoice_mail_send_pending, invoice_send_email
 from sales.models import SaleOrder
 
@@ -74,14 +74,17 @@ def send_pending_invoice_mail() -> dict[str, int]:
 def billing_run_customer(customer_id: int, up_to: str) -> list[int]:
     """Invoice every confirmed order of one customer up to `up_to` (ISO date); new draft ids.
 
-    One transaction, set-based (the billing run's batch service); orders with nothing
+    One transaction, set-based (the billing run's batch service; retried order by order
+    when an order's data fails, the failing ones logged); orders with nothing
     left to invoice are skipped, so running it twice creates nothing new.
     """
     end = date.fromisoformat(up_to)
     orders = SaleOrder.objects.filter(customer_id=customer_id, state=SaleOrder.SALE)
-    invoices = invoices_create_from_orders(
+    invoices, failed = invoices_create_or_report(
         order_ids=orders.order_by("pk").values_list("pk", flat=True), start=None, end=end
     )
+    for order_id, reason in failed.items():
+        logger.warning("Billing run: order %s not invoiced: %s", order_id, reason)
     return [invoice.pk for invoice in invoices]
 
 

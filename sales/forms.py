@@ -6,7 +6,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import PlainDecimalField, apply_service_errors
-from sales.models import Customer, InvoiceStatus, Product, SaleOrder
+from sales.models import (
+    LINE_QUANTITY_MAX,
+    PRICE_UNIT_MAX,
+    TAX_RATE_MAX,
+    Customer,
+    InvoiceStatus,
+    Product,
+    SaleOrder,
+)
 from sales.selectors import products_for_sale
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -49,13 +57,27 @@ class OrderLineForm(forms.Form):
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 1})
     )
     quantity = PlainDecimalField(
-        label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
+        label="Quantity",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=LINE_QUANTITY_MAX,
     )
     price_unit = PlainDecimalField(
-        label="Unit price", required=False, max_digits=12, decimal_places=2, min_value=0
+        label="Unit price",
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        max_value=PRICE_UNIT_MAX,
     )
     tax_rate = PlainDecimalField(
-        label="Tax (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+        label="Tax (%)",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=TAX_RATE_MAX,
     )
 
     def __init__(self, *args, **kwargs):
@@ -66,11 +88,17 @@ class OrderLineForm(forms.Form):
 class OrderLineEditForm(forms.Form):
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
     quantity = PlainDecimalField(
-        label="Quantity", max_digits=12, decimal_places=2, min_value=Decimal("0")
+        label="Quantity",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=LINE_QUANTITY_MAX,
     )
-    price_unit = PlainDecimalField(label="Unit price", max_digits=12, decimal_places=2, min_value=0)
+    price_unit = PlainDecimalField(
+        label="Unit price", max_digits=12, decimal_places=2, min_value=0, max_value=PRICE_UNIT_MAX
+    )
     tax_rate = PlainDecimalField(
-        label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=100
+        label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=TAX_RATE_MAX
     )
 
 

@@ -11,6 +11,31 @@ from core.numbers import LONG_TEXT_MAX, SHORT_TEXT_MAX, round_half_up
 
 ZERO = Decimal("0")
 
+# What an order line may hold (reliability finding 2). Every later figure is computed
+# from these (the line's amounts, the order's totals, its invoices), and each must fit
+# the amount columns (max_digits=14, decimal_places=2) and the API's amount fields, so
+# they are bounded here, in one place, used by the fields' validators, `clean()`, the
+# services, the forms and the serializers.
+LINE_QUANTITY_MAX = Decimal("1000000")  # units of the line (hours, days...)
+PRICE_UNIT_MAX = Decimal("10000000")  # per unit, in the company currency
+TAX_RATE_MAX = Decimal("100")  # percent
+# The largest amount an amount column holds: a line's amount with tax, and the order's
+# total with tax, are at most this.
+AMOUNT_MAX = Decimal("999999999999.99")
+
+
+def amount_with_tax(quantity: Decimal, price_unit: Decimal, tax_rate: Decimal) -> Decimal:
+    """A line's amount with tax, rounded per line as invoices do (DOMAIN.md example 8)."""
+    untaxed = round_half_up(quantity * price_unit)
+    return untaxed + round_half_up(untaxed * tax_rate / 100)
+
+
+def amount_too_large_message(amount: Decimal, *, what: str = "This line's amount") -> str:
+    return (
+        f"{what} with tax would be {amount:,.2f}; it can be at most {AMOUNT_MAX:,.2f}. "
+        "Lower the quantity or the unit price."
+    )
+
 
 class UomCategory(models.Model):
     name = models.CharField(max_length=64, unique=True)
@@ -188,14 +213,14 @@ class Product(models.Model):
         max_digits=12,
         decimal_places=2,
         default=ZERO,
-        validators=[MinValueValidator(ZERO)],
+        validators=[MinValueValidator(ZERO), MaxValueValidator(PRICE_UNIT_MAX)],
     )
     tax_rate = models.DecimalField(
         "tax rate (%)",
         max_digits=5,
         decimal_places=2,
         default=ZERO,
-        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(ZERO), MaxValueValidator(TAX_RATE_MAX)],
     )
     invoice_policy = models.CharField(
         "invoicing policy", max_length=16, choices=POLICY_CHOICES, default=POLICY_DELIVERY
@@ -319,20 +344,25 @@ class SaleOrderLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     description = models.TextField(validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
     quantity = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(LINE_QUANTITY_MAX)],
     )
     uom = models.ForeignKey(
         Uom, on_delete=models.PROTECT, related_name="+", verbose_name="unit of measure"
     )
     price_unit = models.DecimalField(
-        "unit price", max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+        "unit price",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(PRICE_UNIT_MAX)],
     )
     tax_rate = models.DecimalField(
         "tax rate (%)",
         max_digits=5,
         decimal_places=2,
         default=ZERO,
-        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+        validators=[MinValueValidator(ZERO), MaxValueValidator(TAX_RATE_MAX)],
     )
     invoice_policy = models.CharField(
         max_length=16, choices=Product.POLICY_CHOICES, default=Product.POLICY_DELIVERY
@@ -352,6 +382,18 @@ class SaleOrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.name} - {self.first_description_line}"
+
+    def clean(self) -> None:
+        """The line's amount with tax must fit an amount column (AMOUNT_MAX)."""
+        figures = (self.quantity, self.price_unit, self.tax_rate)
+        if any(not isinstance(value, Decimal) or not value.is_finite() for value in figures):
+            return  # the field validators report it
+        bounds = (LINE_QUANTITY_MAX, PRICE_UNIT_MAX, TAX_RATE_MAX)
+        if any(value > bound for value, bound in zip(figures, bounds, strict=True)):
+            return  # its field validator says which figure is too large
+        amount = amount_with_tax(*figures)
+        if amount > AMOUNT_MAX:
+            raise ValidationError(amount_too_large_message(amount))
 
     @property
     def first_description_line(self) -> str:

@@ -13,10 +13,26 @@ from core.errors import ConflictError
 from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number
 from core.sequences import sequence_next
 from sales import events
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from sales.models import (
+    AMOUNT_MAX,
+    LINE_QUANTITY_MAX,
+    PRICE_UNIT_MAX,
+    TAX_RATE_MAX,
+    Customer,
+    Product,
+    SaleOrder,
+    SaleOrderLine,
+    amount_too_large_message,
+    amount_with_tax,
+)
 from sales.selectors import effective_uom
 
-MAX_QTY = Decimal("9999999999.99")
+# The bounds of a line's figures live beside the fields (sales.models).
+MAXIMA = {
+    "quantity": (LINE_QUANTITY_MAX, f"A line's quantity is at most {LINE_QUANTITY_MAX:,}."),
+    "price_unit": (PRICE_UNIT_MAX, f"A unit price is at most {PRICE_UNIT_MAX:,}."),
+    "tax_rate": (TAX_RATE_MAX, f"A tax rate is at most {TAX_RATE_MAX}%."),
+}
 
 
 def _decimal(value: Any, field: str, *, minimum: Decimal = Decimal("0")) -> Decimal:
@@ -30,15 +46,29 @@ def _decimal(value: Any, field: str, *, minimum: Decimal = Decimal("0")) -> Deci
         raise ValidationError({field: f"“{value}” is not a number."})
     if result < minimum:
         raise ValidationError({field: f"Must be at least {minimum}."})
-    if result > MAX_QTY:
-        raise ValidationError({field: "This number is too large."})
+    maximum, too_large = MAXIMA[field]
+    if result > maximum:
+        raise ValidationError({field: too_large})
     if result != result.quantize(Decimal("0.01")):
         raise ValidationError({field: "Use at most 2 decimal places."})
     return result
 
 
 def _lock_order(order: SaleOrder) -> SaleOrder:
+    """Lock the order row and read it again (step 1 of the lock order written down in
+    invoicing.services.drafts: order, then its lines by pk, then entries)."""
     return SaleOrder.objects.select_for_update().get(pk=order.pk)
+
+
+def _check_order_total(line: SaleOrderLine) -> None:
+    """The order's total with tax, this line included, must fit an amount column: an
+    invoice of the whole order carries it (the caller holds the order's lock)."""
+    others = SaleOrderLine.objects.filter(order_id=line.order_id).exclude(pk=line.pk)
+    total = amount_with_tax(line.quantity, line.price_unit, line.tax_rate)
+    for quantity, price_unit, tax_rate in others.values_list("quantity", "price_unit", "tax_rate"):
+        total += amount_with_tax(quantity, price_unit, tax_rate)
+    if total > AMOUNT_MAX:
+        raise ValidationError(amount_too_large_message(total, what=f"The total of {line.order}"))
 
 
 @transaction.atomic
@@ -122,9 +152,8 @@ def order_line_add(
         tax_rate=_decimal(product.tax_rate if tax_rate in (None, "") else tax_rate, "tax_rate"),
         invoice_policy=product.invoice_policy,
     )
-    if line.tax_rate > 100:
-        raise ValidationError({"tax_rate": "A tax rate is at most 100%."})
     line.full_clean()
+    _check_order_total(line)
     line.save()
     events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=True)
     return line
@@ -158,9 +187,8 @@ def order_line_update(
         line.price_unit = _decimal(price_unit, "price_unit")
     if tax_rate not in (None, ""):
         line.tax_rate = _decimal(tax_rate, "tax_rate")
-        if line.tax_rate > 100:
-            raise ValidationError({"tax_rate": "A tax rate is at most 100%."})
     line.full_clean()
+    _check_order_total(line)
     line.save()
     events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=False)
     return line

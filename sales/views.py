@@ -415,8 +415,12 @@ def billing_run(request: HttpRequest) -> HttpResponse:
             else:
                 if invoices:
                     messages.success(request, f"{len(invoices)} draft invoice(s) created.")
-                else:
+                elif not invoices.failed:
                     messages.info(request, f"Nothing to invoice up to {up_to:%Y-%m-%d}.")
+                for failure in invoices.failed:
+                    messages.error(
+                        request, f"{failure.order_name} was not invoiced: {failure.reason}"
+                    )
                 return redirect(
                     reverse("invoicing:invoice_list") + "?" + urlencode({"state": "draft"})
                 )

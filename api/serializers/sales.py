@@ -9,7 +9,14 @@ from api.serializers.base import (
     PlainDecimalField,
     read_decimal,
 )
-from sales.models import InvoiceStatus, Product, SaleOrder, SaleOrderLine
+from sales.models import (
+    PRICE_UNIT_MAX,
+    TAX_RATE_MAX,
+    InvoiceStatus,
+    Product,
+    SaleOrder,
+    SaleOrderLine,
+)
 
 LINE_INPUT_FIELDS = ("product", "description", "quantity", "price_unit", "tax_rate")
 
@@ -20,11 +27,16 @@ class OrderLineSerializer(ApiModelSerializer):
     product = IdRelatedField(queryset=Product.objects.all())
     description = serializers.CharField(required=False, allow_blank=True)
     price_unit = PlainDecimalField(
-        max_digits=12, decimal_places=2, required=False, help_text="Defaults to the sales price."
+        max_digits=12,
+        decimal_places=2,
+        max_value=PRICE_UNIT_MAX,
+        required=False,
+        help_text="Defaults to the sales price.",
     )
     tax_rate = PlainDecimalField(
         max_digits=5,
         decimal_places=2,
+        max_value=TAX_RATE_MAX,
         required=False,
         help_text="Percent; defaults to the product's.",
     )

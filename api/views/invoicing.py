@@ -1,5 +1,7 @@
 """Invoices and credit notes: read, validate, cancel, credit, pay, print; the billing run."""
 
+import json
+
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +24,9 @@ from api.views.base import ApiReadOnlyViewSet
 from core import roles
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice
+
+# The billing run's body stays a list of drafts; the orders it skipped go in a header.
+BILLING_RUN_FAILED_HEADER = "Billing-Run-Failed"
 
 
 class PdfRenderer(BaseRenderer):
@@ -122,7 +127,15 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
         return response
 
-    @extend_schema(request=BillingRunSerializer, responses={201: InvoiceSerializer(many=True)})
+    @extend_schema(
+        request=BillingRunSerializer,
+        responses={
+            201: OpenApiResponse(
+                response=InvoiceSerializer(many=True),
+                description="The drafts created; skipped orders in the Billing-Run-Failed header.",
+            )
+        },
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -132,8 +145,22 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         filter_backends=[],
     )
     def invoice_all(self, request):
-        """The billing run: one draft invoice per order with something to invoice up to a date."""
+        """The billing run: one draft invoice per order with something to invoice up to a date.
+
+        The body is the list of drafts created. Orders that could not be invoiced are
+        skipped and listed in the `Billing-Run-Failed` header, a JSON list of
+        `{"order": id, "name": "SO00012", "reason": "..."}` (absent when none failed).
+        """
         data = self.validated_input(BillingRunSerializer)
         invoices = invoicing_services.billing_run(up_to=data["up_to"], actor=request.user)
         rows = selectors.invoices_qs().filter(pk__in=[i.pk for i in invoices]).order_by("pk")
-        return Response(InvoiceSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+        response = Response(InvoiceSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+        if invoices.failed:
+            # ASCII JSON: a header carries latin-1 only.
+            response[BILLING_RUN_FAILED_HEADER] = json.dumps(
+                [
+                    {"order": f.order_id, "name": f.order_name, "reason": f.reason}
+                    for f in invoices.failed
+                ]
+            )
+        return response

@@ -1,10 +1,13 @@
 """Invoicing services (docs/ARCHITECTURE.md): every write is one transaction."""
 
 from invoicing.services.billing_run import (
+    BillingRunFailure,
+    BillingRunResult,
     BillingRunRow,
     billing_run,
     billing_run_candidates,
     billing_run_preview,
+    invoices_create_or_report,
 )
 from invoicing.services.documents import invoice_pdf_bytes
 from invoicing.services.drafts import (
@@ -23,6 +26,8 @@ from invoicing.services.posting import (
 )
 
 __all__ = [
+    "BillingRunFailure",
+    "BillingRunResult",
     "BillingRunRow",
     "billing_run",
     "billing_run_candidates",
@@ -35,6 +40,7 @@ __all__ = [
     "invoice_pdf_bytes",
     "invoice_refresh_payment_state",
     "invoices_create_from_orders",
+    "invoices_create_or_report",
     "invoice_validate",
     "payment_register",
     "sale_lines_recompute_invoiced",

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from core.errors import ConflictError
 from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number, money
 from invoicing.models import Invoice, InvoiceLine
-from sales.models import SaleOrderLine
+from sales.models import AMOUNT_MAX, SaleOrderLine
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -95,6 +95,23 @@ def _set_payment_write(value: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('billable.payment_state_write', %s, true)", [value])
+
+
+def check_amounts_fit(invoice: Invoice, lines, *, what: str) -> None:
+    """Every line's amount with tax and the invoice's total must fit the amount columns
+    (sales.models.AMOUNT_MAX); else a clear error instead of a database overflow.
+    `what` names the document in the message ("SO00012's invoice")."""
+    largest = max((line.amount_total for line in lines), default=ZERO)
+    if largest > AMOUNT_MAX:
+        raise ValidationError(
+            f"A line of {what} would amount to {largest:,.2f} with tax; a line can be at "
+            f"most {AMOUNT_MAX:,.2f}. Lower its quantity or unit price."
+        )
+    if invoice.amount_total > AMOUNT_MAX:
+        raise ValidationError(
+            f"The total of {what} would be {invoice.amount_total:,.2f}; an invoice can be "
+            f"at most {AMOUNT_MAX:,.2f}. Invoice a shorter period."
+        )
 
 
 def invoice_lock(*, invoice_id: int) -> Invoice:

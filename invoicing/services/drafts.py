@@ -1,9 +1,19 @@
 """Draft invoices: create from an order, edit, cancel; the invoiced figure of order lines.
 
-Lock order, everywhere in invoicing: sale order lines (by pk) before timesheet
-entries; an invoice before the sale lines it bills. Entries being changed by a
-timesheet service right now are skipped (`skip_locked`), not waited for: they are
-billed by the next invoice, and invoicing can never deadlock with a timesheet edit.
+Lock order, everywhere in invoicing (and `sales.services`, which takes the first step):
+
+1. an existing invoice being changed (`invoice_lock`), when the write starts from one;
+2. its sale order(s), by pk (`_lock_orders`; `sales.services._lock_order` for one);
+3. their order lines, by pk (`_lock_order_lines`);
+4. timesheet entries, by pk, skipping locked ones.
+
+Every write that depends on an order's state (cancel, confirm, line edits, Create
+Invoice, the billing run, validation) locks the order row and reads the state again
+after the lock: so Cancel and Create Invoice on one order are serialised, and the one
+that comes second sees what the first did (a draft counts as invoiced, so Cancel is
+refused; a cancelled order is not invoiced). Entries being changed by a timesheet
+service right now are skipped (`skip_locked`), not waited for: they are billed by the
+next invoice, and invoicing can never deadlock with a timesheet edit.
 """
 
 from collections import defaultdict
@@ -22,6 +32,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
     ZERO,
     actor_user,
+    check_amounts_fit,
     invoice_lock,
     invoice_set_totals,
     invoiced_by_sale_line,
@@ -32,7 +43,7 @@ from invoicing.services.common import (
     parse_decimal,
     require_draft,
 )
-from sales.models import SaleOrder, SaleOrderLine, Uom
+from sales.models import LINE_QUANTITY_MAX, PRICE_UNIT_MAX, SaleOrder, SaleOrderLine, Uom
 from timesheets.models import TimesheetEntry
 
 
@@ -150,13 +161,18 @@ def invoice_create_from_order(
 ) -> Invoice:
     """One draft invoice with a line per order line that has something to invoice.
 
-    The order's lines are locked first (by pk), so concurrent invoicing of one order
-    is serialised and bills every entry exactly once.
+    The order is locked first and its state read again, then its lines (by pk): so
+    concurrent invoicing of one order is serialised and bills every entry exactly once,
+    and a concurrent Cancel either comes first (this is refused) or waits and sees the
+    draft (it is refused).
     """
     start, end = invoice_period(up_to=up_to, period_start=period_start, period_end=period_end)
     with transaction.atomic():
-        lines = _lock_order_lines([order.pk])
-        order = lines[0].order if lines else SaleOrder.objects.get(pk=order.pk)
+        orders = _lock_orders([order.pk])
+        if order.pk not in orders:
+            raise ValidationError("This order does not exist (any more).")
+        order = orders[order.pk]
+        lines = _lock_order_lines([order.pk], orders=orders)
         if order.state != SaleOrder.SALE:
             raise ConflictError(
                 f"{order} is {order.get_state_display().lower()}: "
@@ -174,28 +190,42 @@ def invoices_create_from_orders(
 ) -> list[Invoice]:
     """A draft per given order that is confirmed and has something to invoice in the
     period, set-based and in one transaction (the billing run's batches): a fixed
-    number of queries per batch, whatever its size. Other orders are skipped."""
+    number of queries per batch, whatever its size. Other orders are skipped.
+
+    The orders are locked (by pk) and their state read under the lock, as
+    `invoice_create_from_order` does, so an order cancelled meanwhile is skipped."""
     with transaction.atomic():
-        lines = [
-            line for line in _lock_order_lines(order_ids) if line.order.state == SaleOrder.SALE
-        ]
+        orders = _lock_orders(order_ids)
+        confirmed = [pk for pk, order in orders.items() if order.state == SaleOrder.SALE]
+        lines = _lock_order_lines(confirmed, orders=orders)
         planned = plan_lines(lines, start=start, end=end, lock=True)
         if not planned:
             return []
         return _create_drafts(planned, start=start, end=end, actor=actor)
 
 
-def _lock_order_lines(order_ids) -> list[SaleOrderLine]:
-    """The orders' lines under a row lock, in pk order (the lock order everywhere),
-    with their order and unit (units from one small query, not joined per line)."""
+def _lock_orders(order_ids) -> dict[int, SaleOrder]:
+    """The orders under a row lock, taken in pk order (step 2 of the lock order), by pk.
+
+    Their state is the one to decide on: it cannot change until this transaction ends.
+    """
+    orders = SaleOrder.objects.select_for_update().filter(pk__in=list(order_ids)).order_by("pk")
+    return {order.pk: order for order in orders}
+
+
+def _lock_order_lines(order_ids, *, orders: dict[int, SaleOrder]) -> list[SaleOrderLine]:
+    """The lines of these (locked) orders under a row lock, in pk order (step 3), with
+    their order and unit (units from one small query, not joined per line)."""
+    if not order_ids:
+        return []
     lines = list(
-        SaleOrderLine.objects.select_for_update(of=("self",))
-        .select_related("order")
+        SaleOrderLine.objects.select_for_update()
         .filter(order_id__in=list(order_ids))
         .order_by("pk")
     )
     uoms = Uom.objects.select_related("category").in_bulk({line.uom_id for line in lines})
     for line in lines:
+        line.order = orders[line.order_id]
         line.uom = uoms[line.uom_id]
     return lines
 
@@ -251,6 +281,7 @@ def _create_drafts(
             created_by=user,
         )
         invoice_set_totals(invoice, lines)
+        check_amounts_fit(invoice, lines, what=f"the invoice of {order}")
         invoices.append(invoice)
         lines_of.append(lines)
 
@@ -287,7 +318,8 @@ def sale_lines_recompute_invoiced(*, line_ids) -> None:
     line_ids = sorted({int(pk) for pk in line_ids if pk is not None})
     if not line_ids:
         return
-    with transaction.atomic():
+    # No savepoint of its own: every caller is one transaction that fails whole.
+    with transaction.atomic(savepoint=False):
         # Lock in pk order first (the lock order everywhere); an UPDATE alone would lock
         # in whatever order its plan visits the rows.
         list(
@@ -346,17 +378,27 @@ def invoice_line_update(
                 raise ValidationError(
                     {"quantity": "The quantity must be more than 0; delete the line instead."}
                 )
+            if quantity > LINE_QUANTITY_MAX:
+                raise ValidationError(
+                    {"quantity": f"A line's quantity is at most {LINE_QUANTITY_MAX:,}."}
+                )
             line.quantity = quantity
         if price_unit is not None:
             price_unit = parse_decimal(price_unit, field="price_unit", label="unit price")
             if price_unit < 0:
                 raise ValidationError({"price_unit": "The unit price cannot be negative."})
+            if price_unit > PRICE_UNIT_MAX:
+                raise ValidationError(
+                    {"price_unit": f"A unit price is at most {PRICE_UNIT_MAX:,}."}
+                )
             line.price_unit = price_unit
         if description is not None:
             if not str(description).strip():
                 raise ValidationError({"description": "Describe what this line bills."})
             line.description = str(description)
         line_set_amounts(line)
+        invoice_set_totals(invoice, [*invoice.lines.exclude(pk=line.pk), line])
+        check_amounts_fit(invoice, [line], what=str(invoice))
         line.full_clean(exclude=["invoice", "uom", "sale_line", "reversed_line"])
         line.save()
         _invoice_save_totals(invoice)

@@ -33,7 +33,7 @@ from invoicing.services.common import (
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
-from sales.models import Customer
+from sales.models import Customer, SaleOrder
 from timesheets.models import TimesheetEntry
 
 logger = logging.getLogger(__name__)
@@ -228,7 +228,8 @@ def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None 
     """Post a draft: the next number of its year, no gap, no duplicate (rule 23).
 
     The invoice row is locked first: of concurrent validations of one draft, one
-    wins and the others get "already validated".
+    wins and the others get "already validated". Then its order (the lock order of
+    `invoicing.services.drafts`): a draft of an order cancelled meanwhile is refused.
     """
     if invoice_date is not None:
         invoice_date = parse_date(invoice_date, field="invoice_date")
@@ -239,8 +240,27 @@ def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None 
             raise ConflictError("Credit notes are posted when they are created.")
         if invoice.amount_total < 0:
             raise ValidationError("An invoice total cannot be negative; make a credit note.")
+        _require_order_confirmed(invoice)
         _post(invoice, invoice_date=invoice_date or timezone.localdate(), actor=actor)
     return invoice
+
+
+def _require_order_confirmed(invoice: Invoice) -> None:
+    """Lock the draft's order (after the invoice: the lock order) and read its state:
+    only a confirmed order's invoice is posted (DOMAIN.md rules 6 and 8)."""
+    if invoice.sale_order_id is None:
+        return
+    state = (
+        SaleOrder.objects.select_for_update()
+        .filter(pk=invoice.sale_order_id)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if state != SaleOrder.SALE:
+        raise ConflictError(
+            f"{invoice.sale_order} is not a confirmed sale order any more: cancel this "
+            "draft; an invoice of a cancelled order is never validated."
+        )
 
 
 def _credited_line_ids(invoice: Invoice) -> set[int]:

@@ -38,3 +38,9 @@ class Command(BaseCommand):
             return
         invoices = billing_run(up_to=up_to)
         self.stdout.write(self.style.SUCCESS(f"Created {len(invoices)} draft invoice(s)."))
+        for failure in invoices.failed:
+            self.stderr.write(
+                self.style.ERROR(f"{failure.order_name} was not invoiced: {failure.reason}")
+            )
+        if invoices.failed:
+            self.stderr.write(f"{len(invoices.failed)} order(s) not invoiced; see above.")
