@@ -1108,7 +1108,7 @@ def reset_business_data() -> None:
             # Rows written earlier in this transaction have foreign-key checks pending,
             # which TRUNCATE refuses: run them now, then defer again for the load.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # The TRUNCATE guard of invoicing migration 0007 lets this one transaction by.
+            # The TRUNCATE guard of invoicing migration 0008 lets this one transaction by.
             cursor.execute("SET LOCAL billable.allow_truncate = 'on'")
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -8,7 +8,7 @@ from django.db.backends.signals import connection_created
 
 def _allow_test_flush(sender, connection, **kwargs):
     """Django empties the database between transactional tests with TRUNCATE, which the
-    guard of invoicing migration 0007 refuses: test connections allow it for their
+    guard of invoicing migration 0008 refuses: test connections allow it for their
     session (tests/reliability/test_tamper.py switches it off to test the guard)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

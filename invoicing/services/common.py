@@ -79,7 +79,7 @@ def invoice_set_totals(invoice: Invoice, lines) -> None:
 def payment_figures_write() -> Iterator[None]:
     """Lift the PostgreSQL guard on a posted invoice's payment figures for one write.
 
-    The trigger of invoicing migration 0007 refuses any change of `amount_paid`,
+    The trigger of invoicing migration 0008 refuses any change of `amount_paid`,
     `amount_due` or `payment_state` on a posted invoice unless the transaction-local
     setting `billable.payment_state_write` is on: only the services that recompute
     those figures from payments and credit notes set it, around their own save. The

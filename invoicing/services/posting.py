@@ -92,7 +92,7 @@ HASH_VERSION = 2
 def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     """SHA-256 of a posted document's frozen content and the previous hash of its series.
 
-    Formula 1 (invoices posted before migration invoicing 0007) left out the customer
+    Formula 1 (invoices posted before migration invoicing 0008) left out the customer
     record, the e-mail, the links to order and credited invoice, the period and the
     appendix of billed entries; formula 2 covers them. Each invoice is verified with
     the formula it was posted with (`hash_version`).
@@ -331,7 +331,7 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
         due_before = original.amount_due
         _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
         # Only now, the credit note posted: the database frees a billed entry only once
-        # a posted credit note reverses its line (migration invoicing 0007).
+        # a posted credit note reverses its line (migration invoicing 0008).
         TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
         note.amount_due, note.payment_state = credit_note_payment_figures(
             total=note.amount_total, due_before=due_before

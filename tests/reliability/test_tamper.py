@@ -1,5 +1,5 @@
 """Tamper evidence: raw SQL as the database owner, one test per hole (reliability issue,
-finding 7). Each tamper is refused by a PostgreSQL trigger (invoicing migration 0007),
+finding 7). Each tamper is refused by a PostgreSQL trigger (invoicing migration 0008),
 or, done with the triggers switched off, named by `verify_invoices`."""
 
 import datetime
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def postgres_trigger():
     if connection.vendor != "postgresql":
-        pytest.skip("the guards are PostgreSQL triggers (on SQLite migration 0007 adds none)")
+        pytest.skip("the guards are PostgreSQL triggers (on SQLite migration 0008 adds none)")
 
 
 def _order_with_hours(hours=5, customer=None):
