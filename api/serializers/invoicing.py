@@ -29,11 +29,44 @@ class InvoiceLineSerializer(ApiModelSerializer):
 
 
 class PaymentSerializer(ApiModelSerializer):
+    """A payment on an invoice, or a refund on a credit note; cancelled ones stay listed."""
+
     date = serializers.DateField(required=False, help_text="Defaults to today.")
 
     class Meta:
         model = Payment
-        fields = ["id", "amount", "date", "method", "reference"]
+        fields = [
+            "id",
+            "invoice",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "state",
+            "created_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+        read_only_fields = [
+            "invoice",
+            "state",
+            "created_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+
+
+class RefundSerializer(PaymentSerializer):
+    """Register Refund on a credit note: at most the refund it still owes."""
+
+
+class PaymentCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=Payment._meta.get_field("cancel_reason").max_length,
+        help_text="Why the payment is cancelled (kept in its history).",
+    )
 
 
 class InvoiceSerializer(ApiModelSerializer):

@@ -1,4 +1,5 @@
-"""Invoices and credit notes: read, validate, cancel, credit, pay, print; the billing run."""
+"""Invoices and credit notes: read, validate, cancel, credit, pay, refund, print; the billing
+run; payments: read, cancel."""
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -16,12 +17,14 @@ from api.serializers.invoicing import (
     CreditNoteSerializer,
     InvoiceSerializer,
     InvoiceValidateSerializer,
+    PaymentCancelSerializer,
     PaymentSerializer,
+    RefundSerializer,
 )
 from api.views.base import ApiReadOnlyViewSet
 from core import roles
 from invoicing import services as invoicing_services
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 
 
 class PdfRenderer(BaseRenderer):
@@ -96,15 +99,43 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         credit = invoicing_services.invoice_credit(invoice=invoice, lines=lines, actor=request.user)
         return self._respond(credit, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PaymentSerializer, responses={201: InvoiceSerializer})
+    @extend_schema(
+        request=PaymentSerializer, responses={201: InvoiceSerializer, 200: InvoiceSerializer}
+    )
     @action(detail=True, methods=["post"], serializer_class=PaymentSerializer)
     def payments(self, request, pk=None):
-        """Register a payment; answers the invoice with its new payment state."""
+        """Register a payment; answers the invoice with its new payment state.
+
+        The same payment (amount, date, reference) sent again within a minute is recorded
+        once: the answer is then 200 instead of 201, with nothing new recorded.
+        """
         invoice = self.get_object()
         data = self.validated_input(PaymentSerializer)
         data.setdefault("date", timezone.localdate())
-        invoicing_services.payment_register(invoice=invoice, actor=request.user, **data)
-        return self._respond(invoice, status.HTTP_201_CREATED)
+        payment = invoicing_services.payment_register(invoice=invoice, actor=request.user, **data)
+        code = status.HTTP_200_OK if payment.recorded_before else status.HTTP_201_CREATED
+        return self._respond(invoice, code)
+
+    @extend_schema(
+        request=RefundSerializer, responses={201: InvoiceSerializer, 200: InvoiceSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="register-refund",
+        serializer_class=RefundSerializer,
+    )
+    def register_refund(self, request, pk=None):
+        """Register Refund on a credit note, up to the refund it owes; answers the credit
+        note (200 when the same refund was sent a moment ago and is recorded once)."""
+        credit_note = self.get_object()
+        data = self.validated_input(RefundSerializer)
+        data.setdefault("date", timezone.localdate())
+        refund = invoicing_services.refund_register(
+            credit_note=credit_note, actor=request.user, **data
+        )
+        code = status.HTTP_200_OK if refund.recorded_before else status.HTTP_201_CREATED
+        return self._respond(credit_note, code)
 
     @extend_schema(
         responses={
@@ -137,3 +168,31 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         invoices = invoicing_services.billing_run(up_to=data["up_to"], actor=request.user)
         rows = selectors.invoices_qs().filter(pk__in=[i.pk for i in invoices]).order_by("pk")
         return Response(InvoiceSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["invoicing"])
+class PaymentViewSet(ApiReadOnlyViewSet):
+    """Payments on invoices and refunds on credit notes, cancelled ones included."""
+
+    serializer_class = PaymentSerializer
+    read_role = staticmethod(roles.is_manager)
+    write_role = staticmethod(roles.is_manager)
+    query_filters = [
+        IdFilter("invoice"),
+        ChoiceFilter("state", choices=choice_values(Payment.STATE_CHOICES)),
+    ]
+
+    def get_queryset(self):
+        return Payment.objects.order_by("-pk")
+
+    @extend_schema(request=PaymentCancelSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"], serializer_class=PaymentCancelSerializer)
+    def cancel(self, request, pk=None):
+        """Cancel a payment or refund entered by mistake, with a reason; the invoice's
+        payment status follows. The payment stays, cancelled."""
+        payment = self.get_object()
+        data = self.validated_input(PaymentCancelSerializer)
+        payment = invoicing_services.payment_cancel(
+            payment=payment, reason=data["reason"], actor=request.user
+        )
+        return Response(PaymentSerializer(payment).data)

@@ -15,12 +15,13 @@ from invoicing.services.drafts import (
     invoices_create_from_orders,
     sale_lines_recompute_invoiced,
 )
-from invoicing.services.posting import (
-    invoice_credit,
+from invoicing.services.payments import (
     invoice_refresh_payment_state,
-    invoice_validate,
+    payment_cancel,
     payment_register,
+    refund_register,
 )
+from invoicing.services.posting import invoice_credit, invoice_date_check, invoice_validate
 
 __all__ = [
     "BillingRunRow",
@@ -30,12 +31,15 @@ __all__ = [
     "invoice_cancel",
     "invoice_create_from_order",
     "invoice_credit",
+    "invoice_date_check",
     "invoice_line_delete",
     "invoice_line_update",
     "invoice_pdf_bytes",
     "invoice_refresh_payment_state",
     "invoices_create_from_orders",
     "invoice_validate",
+    "payment_cancel",
     "payment_register",
+    "refund_register",
     "sale_lines_recompute_invoiced",
 ]

@@ -14,23 +14,22 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import ConflictError
+from core.models import check_not_locked
 from core.numbers import format_minutes
 from core.sequences import sequence_next
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
-    ZERO,
     actor_user,
     invoice_lock,
     invoice_set_totals,
     parse_date,
-    parse_decimal,
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
+from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
 from sales.models import Customer
 from timesheets.models import TimesheetEntry
 
@@ -109,6 +108,43 @@ def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+def invoice_date_check(*, move_type: str, invoice_date: date, locked: bool = True) -> None:
+    """DOMAIN.md rule 34 for the date of an invoice or credit note about to be posted.
+
+    Never after today; never on or before the lock date (Configuration, "Timesheets
+    locked up to"); never before the last posted date of its series (INV for invoices,
+    RINV for credit notes, across years: numbers follow dates). `locked=False` runs
+    only the checks that read no invoice (before the sequence lock is taken).
+    """
+    label = "A credit note" if move_type == Invoice.CREDIT_NOTE else "An invoice"
+    kind = "credit note" if move_type == Invoice.CREDIT_NOTE else "invoice"
+    today = timezone.localdate()
+    if invoice_date > today:
+        raise ValidationError(
+            {
+                "invoice_date": f"{label} cannot be dated after today ({today.isoformat()}): "
+                f"{invoice_date.isoformat()} is in the future."
+            }
+        )
+    check_not_locked(invoice_date, field="invoice_date", label=label)
+    if not locked:
+        return
+    last = (
+        Invoice.objects.filter(move_type=move_type, state=Invoice.POSTED)
+        .order_by("-invoice_date", "-pk")
+        .values("invoice_date", "number")
+        .first()
+    )
+    if last and last["invoice_date"] > invoice_date:
+        raise ValidationError(
+            {
+                "invoice_date": f"{last['number']} is dated {last['invoice_date'].isoformat()}; "
+                f"numbers follow the dates, so this {kind} cannot be dated earlier "
+                f"({invoice_date.isoformat()})."
+            }
+        )
+
+
 def _post(
     invoice: Invoice,
     *,
@@ -122,23 +158,18 @@ def _post(
         raise ValidationError("An invoice without lines cannot be validated.")
     code = SEQUENCE_CODES[invoice.move_type]
     year = invoice_date.year
+    invoice_date_check(move_type=invoice.move_type, invoice_date=invoice_date, locked=False)
     # The sequence row lock serialises the whole series from here to commit.
     number = sequence_next(code=code, year=year)
+    invoice_date_check(move_type=invoice.move_type, invoice_date=invoice_date, locked=True)
     latest = (
         Invoice.objects.filter(
             move_type=invoice.move_type, state=Invoice.POSTED, sequence_year=year
         )
         .order_by("-sequence_number")
-        .values("invoice_date", "content_hash", "number")
+        .values("content_hash")
         .first()
     )
-    if latest and latest["invoice_date"] > invoice_date:
-        raise ValidationError(
-            {
-                "invoice_date": f"{latest['number']} is dated {latest['invoice_date']:%Y-%m-%d}; "
-                "numbers follow the dates, so this invoice cannot be dated earlier."
-            }
-        )
     invoice.number = f"{code}/{year}/{number:05d}"
     invoice.sequence_year = year
     invoice.sequence_number = number
@@ -203,14 +234,6 @@ def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None 
     return invoice
 
 
-def _credited_line_ids(invoice: Invoice) -> set[int]:
-    return set(
-        InvoiceLine.objects.filter(
-            reversed_line__invoice=invoice, invoice__state=Invoice.POSTED
-        ).values_list("reversed_line_id", flat=True)
-    )
-
-
 def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
     """A posted credit note (RINV/...) for all or some lines of a posted invoice (rule 24).
 
@@ -223,7 +246,7 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
         if original.move_type != Invoice.INVOICE or original.state != Invoice.POSTED:
             raise ConflictError("Only a validated customer invoice can be credited.")
         original_lines = {line.pk: line for line in original.lines.select_related("uom")}
-        credited = _credited_line_ids(original)
+        credited = credited_line_ids(original)
         if lines is None:
             chosen = [pk for pk in original_lines if pk not in credited]
             if not chosen:
@@ -269,85 +292,8 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
             )
         appendix = [row for row in original.appendix if row.get("line") in set(chosen)]
         TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
-        due_before = original.amount_due
         _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
-        applied = min(note.amount_total, max(due_before, ZERO))
-        note.amount_due = note.amount_total - applied
-        note.payment_state = Invoice.PAID if note.amount_due == 0 else Invoice.NOT_PAID
-        note.save(update_fields=["amount_due", "payment_state", "updated_at"])
+        # The note settles what is still due; the rest is a refund owed (rule 32).
         invoice_refresh_payment_state(invoice=original)
         sale_lines_recompute_invoiced(line_ids=[original_lines[pk].sale_line_id for pk in chosen])
     return note
-
-
-def invoice_refresh_payment_state(*, invoice: Invoice) -> Invoice:
-    """Amount due and payment status of a locked, posted customer invoice (rule 25).
-
-    Due = total - payments - posted credit notes (never below 0). Reversed when every
-    line is credited; else Paid when nothing is due, Partially paid when something
-    was paid or credited, else Not paid.
-    """
-    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or ZERO
-    credited = (
-        Invoice.objects.filter(reversed_invoice=invoice, state=Invoice.POSTED).aggregate(
-            total=Sum("amount_total")
-        )["total"]
-        or ZERO
-    )
-    line_ids = set(invoice.lines.values_list("pk", flat=True))
-    fully_credited = bool(line_ids) and line_ids <= _credited_line_ids(invoice)
-    invoice.amount_paid = paid
-    invoice.amount_due = max(invoice.amount_total - paid - credited, ZERO)
-    if fully_credited:
-        invoice.payment_state = Invoice.REVERSED
-    elif invoice.amount_due == 0:
-        invoice.payment_state = Invoice.PAID
-    elif paid > 0 or credited > 0:
-        invoice.payment_state = Invoice.PARTIAL
-    else:
-        invoice.payment_state = Invoice.NOT_PAID
-    invoice.save(update_fields=["amount_paid", "amount_due", "payment_state", "updated_at"])
-    return invoice
-
-
-def payment_register(
-    *,
-    invoice: Invoice,
-    amount,
-    date,
-    method: str = Payment.BANK,
-    reference: str = "",
-    actor=None,
-) -> Payment:
-    """Record a payment on a posted customer invoice; overpayment is refused (rule 25)."""
-    amount = parse_decimal(amount, field="amount", label="amount")
-    if amount <= 0:
-        raise ValidationError({"amount": "The amount must be more than 0."})
-    if date in (None, ""):
-        raise ValidationError({"date": "Enter the payment date."})
-    date = parse_date(date, field="date")
-    if method not in dict(Payment.METHOD_CHOICES):
-        raise ValidationError({"method": f"“{method}” is not a payment method."})
-    with transaction.atomic():
-        invoice = invoice_lock(invoice_id=invoice.pk)
-        if invoice.move_type != Invoice.INVOICE or invoice.state != Invoice.POSTED:
-            raise ConflictError("Payments are registered on validated customer invoices only.")
-        if amount > invoice.amount_due:
-            raise ValidationError(
-                {
-                    "amount": f"Overpayment refused: {invoice} has {invoice.amount_due} "
-                    f"{invoice.currency} left to pay."
-                }
-            )
-        payment = Payment(
-            invoice=invoice,
-            amount=amount,
-            date=date,
-            method=method,
-            reference=reference or "",
-            created_by=actor_user(actor),
-        )
-        payment.full_clean()
-        payment.save()
-        invoice_refresh_payment_state(invoice=invoice)
-    return payment
