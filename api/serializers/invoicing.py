@@ -32,6 +32,10 @@ class PaymentSerializer(ApiModelSerializer):
     """A payment on an invoice, or a refund on a credit note; cancelled ones stay listed."""
 
     date = serializers.DateField(required=False, help_text="Defaults to today.")
+    # A plain string, not an enum: drf-spectacular would name it like the invoice's state.
+    state = serializers.CharField(
+        read_only=True, help_text='"posted", or "cancelled" (kept, no longer counted).'
+    )
 
     class Meta:
         model = Payment
