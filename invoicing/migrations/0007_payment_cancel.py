@@ -9,7 +9,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 PAYMENT_GUARD = """
 CREATE OR REPLACE FUNCTION invoicing_payment_guard() RETURNS trigger AS $$
 BEGIN
@@ -47,60 +46,95 @@ def refuse_every_update(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoicing', '0006_alter_invoiceline_description'),
+        ("invoicing", "0006_alter_invoiceline_description"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalpayment',
-            name='cancel_reason',
-            field=models.CharField(blank=True, max_length=500, verbose_name='reason for cancelling'),
+            model_name="historicalpayment",
+            name="cancel_reason",
+            field=models.CharField(
+                blank=True, max_length=500, verbose_name="reason for cancelling"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpayment',
-            name='cancelled_at',
+            model_name="historicalpayment",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalpayment',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalpayment",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpayment',
-            name='state',
-            field=models.CharField(choices=[('posted', 'Posted'), ('cancelled', 'Cancelled')], default='posted', max_length=16),
+            model_name="historicalpayment",
+            name="state",
+            field=models.CharField(
+                choices=[("posted", "Posted"), ("cancelled", "Cancelled")],
+                default="posted",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='cancel_reason',
-            field=models.CharField(blank=True, max_length=500, verbose_name='reason for cancelling'),
+            model_name="payment",
+            name="cancel_reason",
+            field=models.CharField(
+                blank=True, max_length=500, verbose_name="reason for cancelling"
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='cancelled_at',
+            model_name="payment",
+            name="cancelled_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="payment",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='state',
-            field=models.CharField(choices=[('posted', 'Posted'), ('cancelled', 'Cancelled')], default='posted', max_length=16),
+            model_name="payment",
+            name="state",
+            field=models.CharField(
+                choices=[("posted", "Posted"), ("cancelled", "Cancelled")],
+                default="posted",
+                max_length=16,
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['invoice', 'state'], name='invoicing_p_invoice_48df65_idx'),
+            model_name="payment",
+            index=models.Index(fields=["invoice", "state"], name="invoicing_p_invoice_48df65_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cancelled_at__isnull', True), ('state', 'posted')), models.Q(('cancelled_at__isnull', False), ('state', 'cancelled'), models.Q(('cancel_reason', ''), _negated=True)), _connector='OR'), name='invoicing_payment_cancelled_has_reason'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cancelled_at__isnull", True), ("state", "posted")),
+                    models.Q(
+                        ("cancelled_at__isnull", False),
+                        ("state", "cancelled"),
+                        models.Q(("cancel_reason", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="invoicing_payment_cancelled_has_reason",
+            ),
         ),
         migrations.RunPython(allow_cancelling, refuse_every_update),
     ]
