@@ -12,7 +12,7 @@ from api.views.catalog import (
     UomViewSet,
 )
 from api.views.docs import ApiDocsView
-from api.views.invoicing import InvoiceViewSet
+from api.views.invoicing import InvoiceViewSet, PaymentViewSet
 from api.views.sales import OrderLineViewSet, OrderViewSet
 from api.views.work import TaskViewSet, TicketViewSet, TimesheetViewSet
 
@@ -31,6 +31,7 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("timesheets", TimesheetViewSet, basename="timesheet")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
 
 # The billing run commits batch by batch (invoicing.services.billing_run), as the page
 # and the command do: outside the request transaction, a failing batch undoes only

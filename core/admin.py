@@ -109,6 +109,7 @@ class AppSettingsAdmin(admin.ModelAdmin):
     fieldsets = [
         ("Project settings", {"fields": ["timesheets_enabled"]}),
         ("Sales settings", {"fields": ["uom_enabled"]}),
+        ("Locks", {"fields": ["timesheets_locked_up_to"]}),
     ]
 
     def has_add_permission(self, request) -> bool:

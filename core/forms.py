@@ -28,11 +28,14 @@ class PlainDecimalField(forms.DecimalField):
 
 
 class ConfigurationForm(forms.ModelForm):
-    """The two feature switches of the seed's Settings pages."""
+    """The two feature switches of the seed's Settings pages, and the lock date (rule 34)."""
 
     class Meta:
         model = AppSettings
-        fields = ["timesheets_enabled", "uom_enabled"]
+        fields = ["timesheets_enabled", "uom_enabled", "timesheets_locked_up_to"]
+        widgets = {
+            "timesheets_locked_up_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        }
 
 
 def apply_service_errors(

@@ -1,6 +1,7 @@
 """Invoices in the admin are read-only: drafts change through actions that call the
 services, posted invoices never change (DOMAIN.md rule 23). Payments are added
-through `payment_register` and never edited."""
+through `payment_register` and never edited or deleted; a cancelled payment (the
+invoice page's Cancel payment, `payment_cancel`) shows who, when and why, read-only."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -42,7 +43,7 @@ class InvoiceLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["date", "amount", "method", "reference"]
+    fields = ["date", "amount", "method", "reference", "state", "cancel_reason"]
 
 
 @admin.register(Invoice)
@@ -101,11 +102,26 @@ class InvoiceAdmin(ServiceAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ServiceAdmin):
-    list_display = ["invoice", "date", "amount", "method", "reference"]
-    list_filter = ["method", "date"]
+    list_display = ["invoice", "date", "amount", "method", "reference", "state"]
+    list_filter = ["state", "method", "date"]
     search_fields = ["invoice__number", "reference"]
     list_select_related = ["invoice"]
     fields = ["invoice", "amount", "date", "method", "reference"]
+    recorded_fields = [
+        *fields,
+        "state",
+        "created_by",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancel_reason",
+    ]
+
+    def get_fields(self, request, obj=None):
+        return self.recorded_fields if obj is not None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.recorded_fields if obj is not None else []
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

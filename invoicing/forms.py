@@ -72,3 +72,17 @@ class PaymentForm(forms.Form):
     date = forms.DateField(label="Payment date", widget=DATE_INPUT)
     method = forms.ChoiceField(label="Method", choices=Payment.METHOD_CHOICES)
     reference = forms.CharField(label="Reference", required=False, max_length=200)
+
+
+class InvoiceValidateForm(forms.Form):
+    """Validate: the invoice date, today when left empty (the service checks rule 34)."""
+
+    invoice_date = forms.DateField(label="Invoice date", required=False, widget=DATE_INPUT)
+
+
+class PaymentCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=Payment._meta.get_field("cancel_reason").max_length,
+        error_messages={"required": "Say why the payment is cancelled."},
+    )

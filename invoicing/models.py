@@ -258,7 +258,31 @@ class InvoiceLine(models.Model):
         return self.amount_untaxed
 
 
+# The only fields written on a recorded payment: its cancellation.
+PAYMENT_CANCEL_FIELDS = frozenset({"state", "cancelled_at", "cancelled_by", "cancel_reason"})
+
+
+class PaymentQuerySet(models.QuerySet):
+    def live(self) -> "PaymentQuerySet":
+        """Payments (and refunds) that count: not cancelled."""
+        return self.filter(state=Payment.POSTED)
+
+    def delete(self):
+        raise ConflictError("A payment is never deleted; cancel it with a reason.")
+
+    def update(self, **kwargs):
+        if not set(kwargs) <= PAYMENT_CANCEL_FIELDS:
+            raise ConflictError("A payment is never edited; cancel it with a reason.")
+        return super().update(**kwargs)
+
+
 class Payment(models.Model):
+    """Money received on a customer invoice, or refunded on a credit note (DOMAIN.md 25, 32).
+
+    A payment entered by mistake is cancelled (state, who, when, why), never deleted
+    or edited: only the live ones count in the payment status.
+    """
+
     BANK = "bank"
     CASH = "cash"
     CARD = "card"
@@ -270,28 +294,69 @@ class Payment(models.Model):
         (CHECK, "Check"),
     ]
 
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+    STATE_CHOICES = [(POSTED, "Posted"), (CANCELLED, "Cancelled")]
+
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     date = models.DateField()
     method = models.CharField(max_length=16, choices=METHOD_CHOICES, default=BANK)
     reference = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=POSTED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField("reason for cancelling", max_length=500, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["invoice", "state"])]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="invoicing_payment_amount_positive"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="posted", cancelled_at__isnull=True)
+                | (
+                    models.Q(state="cancelled", cancelled_at__isnull=False)
+                    & ~models.Q(cancel_reason="")
+                ),
+                name="invoicing_payment_cancelled_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.invoice}"
+
+    def save(self, *args, **kwargs):
+        # A recorded payment only ever changes by being cancelled (payment_cancel).
+        update_fields = kwargs.get("update_fields")
+        if self.pk and not (update_fields and set(update_fields) <= PAYMENT_CANCEL_FIELDS):
+            if Payment.objects.filter(pk=self.pk).exists():
+                raise ConflictError(f"{self} is never edited; cancel it with a reason.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ConflictError(f"{self} is never deleted; cancel it with a reason.")
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == self.POSTED
+
+    @property
+    def is_refund(self) -> bool:
+        """Money paid back to the customer: a payment recorded on a credit note."""
+        return self.invoice.move_type == Invoice.CREDIT_NOTE
 
 
 class InvoiceEmail(models.Model):

@@ -15,8 +15,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.views import manager_required
 from invoicing import selectors, services
-from invoicing.forms import CreditNoteForm, InvoiceFilterForm, InvoiceLineEditForm, PaymentForm
-from invoicing.models import Invoice, InvoiceLine
+from invoicing.forms import (
+    CreditNoteForm,
+    InvoiceFilterForm,
+    InvoiceLineEditForm,
+    InvoiceValidateForm,
+    PaymentCancelForm,
+    PaymentForm,
+)
+from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services.mail import invoice_mail_send_again
 from sales.forms import add_service_error
 from sales.views import flash_error, paginate, run_action
@@ -51,7 +58,11 @@ def _invoice_detail(pk: int) -> Invoice:
     return get_object_or_404(
         Invoice.objects.select_related(
             "customer", "sale_order", "reversed_invoice"
-        ).prefetch_related(Prefetch("lines", queryset=lines), "payments", "credit_notes"),
+        ).prefetch_related(
+            Prefetch("lines", queryset=lines),
+            Prefetch("payments", queryset=Payment.objects.select_related("cancelled_by")),
+            "credit_notes",
+        ),
         pk=pk,
     )
 
@@ -84,6 +95,11 @@ def _render_detail(request: HttpRequest, pk: int, *, status: int = 200, **extra)
         and not invoice.is_credit_note
         and invoice.payment_state != Invoice.REVERSED,
         "can_pay": invoice.is_posted and not invoice.is_credit_note and invoice.amount_due > 0,
+        # A credit note's refund owed is its amount due (invoicing.services.payments).
+        "can_refund": invoice.is_posted and invoice.is_credit_note and invoice.amount_due > 0,
+        "amount_settled": invoice.amount_total - invoice.amount_paid - invoice.amount_due,
+        "validate_form": InvoiceValidateForm(initial={"invoice_date": timezone.localdate()}),
+        "cancel_form": PaymentCancelForm(),
     }
     context.update(extra)
     edit_id = context["edit_line_id"]
@@ -173,7 +189,22 @@ def _invoice_action(request: HttpRequest, pk: int, service, done: str) -> HttpRe
 @require_POST
 @manager_required
 def invoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _invoice_action(request, pk, services.invoice_validate, "{0} is validated.")
+    """Validate, dated today or on the date given (never in the future: rule 34)."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = InvoiceValidateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("invoicing:invoice_detail", pk=pk)
+    return run_action(
+        request,
+        services.invoice_validate,
+        invoice=invoice,
+        invoice_date=form.cleaned_data["invoice_date"],
+        done="{0} is validated.",
+        next_url=reverse("invoicing:invoice_detail", args=[pk]),
+    )
 
 
 @require_POST
@@ -223,18 +254,96 @@ def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.payment_register(invoice=invoice, actor=request.user, **form.cleaned_data)
+            payment = services.payment_register(
+                invoice=invoice, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_error(form, error)
         else:
             invoice.refresh_from_db()
-            messages.success(
-                request, f"Payment registered: {invoice} is {invoice.get_payment_state_display()}."
-            )
+            state = invoice.get_payment_state_display()
+            if payment.recorded_before:
+                messages.info(
+                    request,
+                    f"This payment was registered a moment ago; it is recorded once. "
+                    f"{invoice} is {state}.",
+                )
+            else:
+                messages.success(request, f"Payment registered: {invoice} is {state}.")
             return redirect("invoicing:invoice_detail", pk=pk)
     status = 400 if form.errors else 200
     return render(
-        request, "invoicing/payment_form.html", {"invoice": invoice, "form": form}, status=status
+        request,
+        "invoicing/payment_form.html",
+        {"invoice": invoice, "form": form, "refund": False},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def refund_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register Refund on a credit note: at most the refund it still owes (rule 32)."""
+    credit_note = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+    form = PaymentForm(
+        request.POST if request.method == "POST" else None,
+        initial={"amount": credit_note.amount_due, "date": timezone.localdate(), "method": "bank"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund = services.refund_register(
+                credit_note=credit_note, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            credit_note.refresh_from_db()
+            state = credit_note.get_payment_state_display()
+            if refund.recorded_before:
+                messages.info(
+                    request,
+                    f"This refund was registered a moment ago; it is recorded once. "
+                    f"{credit_note} is {state}.",
+                )
+            else:
+                messages.success(request, f"Refund registered: {credit_note} is {state}.")
+            return redirect("invoicing:invoice_detail", pk=pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "invoicing/payment_form.html",
+        {"invoice": credit_note, "form": form, "refund": True},
+        status=status,
+    )
+
+
+@require_POST
+@manager_required
+def payment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a payment or refund entered by mistake, with a reason (kept in history)."""
+    payment = get_object_or_404(Payment.objects.select_related("invoice"), pk=pk)
+    form = PaymentCancelForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            services.payment_cancel(
+                payment=payment, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ValidationError as error:
+            flash_error(request, error)
+        else:
+            invoice = Invoice.objects.get(pk=payment.invoice_id)
+            kind = "Refund" if invoice.is_credit_note else "Payment"
+            messages.success(
+                request,
+                f"{kind} of {payment.amount} cancelled: {invoice} is "
+                f"{invoice.get_payment_state_display()}.",
+            )
+    return redirect(
+        reverse("invoicing:invoice_detail", args=[payment.invoice_id]) + "#inv-payments"
     )
 
 

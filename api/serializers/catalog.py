@@ -18,7 +18,7 @@ from sales.models import Customer, Product, Uom
 class SettingsSerializer(ApiModelSerializer):
     class Meta:
         model = AppSettings
-        fields = ["timesheets_enabled", "uom_enabled"]
+        fields = ["timesheets_enabled", "uom_enabled", "timesheets_locked_up_to"]
 
 
 class UomSerializer(ApiModelSerializer):

@@ -29,11 +29,48 @@ class InvoiceLineSerializer(ApiModelSerializer):
 
 
 class PaymentSerializer(ApiModelSerializer):
+    """A payment on an invoice, or a refund on a credit note; cancelled ones stay listed."""
+
     date = PlainDateField(required=False, help_text="Defaults to today.")
+    # A plain string, not an enum: drf-spectacular would name it like the invoice's state.
+    state = serializers.CharField(
+        read_only=True, help_text='"posted", or "cancelled" (kept, no longer counted).'
+    )
 
     class Meta:
         model = Payment
-        fields = ["id", "amount", "date", "method", "reference"]
+        fields = [
+            "id",
+            "invoice",
+            "amount",
+            "date",
+            "method",
+            "reference",
+            "state",
+            "created_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+        read_only_fields = [
+            "invoice",
+            "state",
+            "created_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+        ]
+
+
+class RefundSerializer(PaymentSerializer):
+    """Register Refund on a credit note: at most the refund it still owes."""
+
+
+class PaymentCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=Payment._meta.get_field("cancel_reason").max_length,
+        help_text="Why the payment is cancelled (kept in its history).",
+    )
 
 
 class InvoiceSerializer(ApiModelSerializer):

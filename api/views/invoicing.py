@@ -1,4 +1,5 @@
-"""Invoices and credit notes: read, validate, cancel, credit, pay, print; the billing run."""
+"""Invoices and credit notes: read, validate, cancel, credit, pay, refund, print; the billing
+run; payments: read, cancel."""
 
 import json
 
@@ -19,6 +20,7 @@ from api.serializers.invoicing import (
     InvoiceSerializer,
     InvoiceValidateSerializer,
     PaymentSerializer,
+    RefundSerializer,
 )
 from api.views.base import ApiReadOnlyViewSet
 from core import roles
@@ -101,15 +103,43 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         credit = invoicing_services.invoice_credit(invoice=invoice, lines=lines, actor=request.user)
         return self._respond(credit, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PaymentSerializer, responses={201: InvoiceSerializer})
+    @extend_schema(
+        request=PaymentSerializer, responses={201: InvoiceSerializer, 200: InvoiceSerializer}
+    )
     @action(detail=True, methods=["post"], serializer_class=PaymentSerializer)
     def payments(self, request, pk=None):
-        """Register a payment; answers the invoice with its new payment state."""
+        """Register a payment; answers the invoice with its new payment state.
+
+        The same payment (amount, date, reference) sent again within a minute is recorded
+        once: the answer is then 200 instead of 201, with nothing new recorded.
+        """
         invoice = self.get_object()
         data = self.validated_input(PaymentSerializer)
         data.setdefault("date", timezone.localdate())
-        invoicing_services.payment_register(invoice=invoice, actor=request.user, **data)
-        return self._respond(invoice, status.HTTP_201_CREATED)
+        payment = invoicing_services.payment_register(invoice=invoice, actor=request.user, **data)
+        code = status.HTTP_200_OK if payment.recorded_before else status.HTTP_201_CREATED
+        return self._respond(invoice, code)
+
+    @extend_schema(
+        request=RefundSerializer, responses={201: InvoiceSerializer, 200: InvoiceSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="register-refund",
+        serializer_class=RefundSerializer,
+    )
+    def register_refund(self, request, pk=None):
+        """Register Refund on a credit note, up to the refund it owes; answers the credit
+        note (200 when the same refund was sent a moment ago and is recorded once)."""
+        credit_note = self.get_object()
+        data = self.validated_input(RefundSerializer)
+        data.setdefault("date", timezone.localdate())
+        refund = invoicing_services.refund_register(
+            credit_note=credit_note, actor=request.user, **data
+        )
+        code = status.HTTP_200_OK if refund.recorded_before else status.HTTP_201_CREATED
+        return self._respond(credit_note, code)
 
     @extend_schema(
         responses={

@@ -18,12 +18,13 @@ from invoicing.services.drafts import (
     invoices_create_from_orders,
     sale_lines_recompute_invoiced,
 )
-from invoicing.services.posting import (
-    invoice_credit,
+from invoicing.services.payments import (
     invoice_refresh_payment_state,
-    invoice_validate,
+    payment_cancel,
     payment_register,
+    refund_register,
 )
+from invoicing.services.posting import invoice_credit, invoice_date_check, invoice_validate
 
 __all__ = [
     "BillingRunFailure",
@@ -35,6 +36,7 @@ __all__ = [
     "invoice_cancel",
     "invoice_create_from_order",
     "invoice_credit",
+    "invoice_date_check",
     "invoice_line_delete",
     "invoice_line_update",
     "invoice_pdf_bytes",
@@ -42,6 +44,8 @@ __all__ = [
     "invoices_create_from_orders",
     "invoices_create_or_report",
     "invoice_validate",
+    "payment_cancel",
     "payment_register",
+    "refund_register",
     "sale_lines_recompute_invoiced",
 ]

@@ -12,7 +12,7 @@ checks what a chain cannot prove by itself:
 - totals against lines: each line's amounts against its quantity, price and tax, the
   invoice's totals against its lines (a re-hashed chain keeps a total its lines no
   longer give);
-- payment figures against payments and posted credit notes (`posting.payment_figures`);
+- payment figures against payments and posted credit notes (`payments.invoice_figures`);
 - billed entries against the frozen appendix: each entry an invoice bills is still
   linked to its line with the same minutes, unless a posted credit note freed it, and no
   other entry is linked to it (an unlinked entry would be billed again);
@@ -27,19 +27,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count
-
 from core.models import Sequence
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import ZERO, line_amounts
-from invoicing.services.posting import (
-    SEQUENCE_CODES,
-    credit_note_payment_figures,
+from invoicing.services.payments import (
+    credit_note_figures,
     credited_by_invoice,
-    invoice_content_hash,
+    invoice_figures,
     paid_by_invoice,
-    payment_figures,
 )
+from invoicing.services.posting import SEQUENCE_CODES, invoice_content_hash
 from timesheets.models import TimesheetEntry
 
 CHUNK = 500
@@ -173,7 +170,6 @@ class _ChunkContext:
     paid: dict[int, Decimal]
     credited: dict[int, Decimal]
     credited_lines: set[int]
-    payment_count: dict[int, int]
     entries: dict[int, tuple[int | None, int]]  # entry id -> (invoice line id, minutes)
     linked: dict[int, list[int]]  # invoice line id -> entry ids linked to it
 
@@ -222,14 +218,6 @@ class _ChunkContext:
                     invoice__move_type=Invoice.CREDIT_NOTE,
                 ).values_list("reversed_line_id", flat=True)
             ),
-            payment_count=defaultdict(
-                int,
-                Payment.objects.filter(invoice_id__in=ids)
-                .order_by()
-                .values("invoice_id")
-                .annotate(n=Count("pk"))
-                .values_list("invoice_id", "n"),
-            ),
             entries=entries,
             linked=linked,
         )
@@ -273,19 +261,24 @@ def _payment_problems(
 ) -> list[IntegrityProblem]:
     stored = (invoice.amount_paid, invoice.amount_due, invoice.payment_state)
     if invoice.move_type == Invoice.CREDIT_NOTE:
-        # A credit note takes no payment; what it did not settle stays owed back.
-        if context.payment_count[invoice.pk]:
-            return [IntegrityProblem(invoice.number, "a credit note has payments")]
-        due_ok = ZERO <= invoice.amount_due <= invoice.amount_total
-        _, state = credit_note_payment_figures(
-            total=invoice.amount_total, due_before=invoice.amount_total - invoice.amount_due
+        # Its payments are refunds; what it neither settled nor refunded is still owed.
+        refunded = context.paid.get(invoice.pk, ZERO)
+        settled = invoice.amount_total - refunded - invoice.amount_due
+        _, state = credit_note_figures(
+            total=invoice.amount_total, settled=settled, refunded=refunded
         )
-        if invoice.amount_paid == 0 and due_ok and invoice.payment_state == state:
+        consistent = (
+            invoice.amount_paid == refunded
+            and invoice.amount_due >= 0
+            and ZERO <= settled <= invoice.amount_total
+            and invoice.payment_state == state
+        )
+        if consistent:
             return []
         return [IntegrityProblem(invoice.number, "its payment status does not match its amounts")]
     paid = context.paid.get(invoice.pk, ZERO)
     line_ids = {line.pk for line in lines}
-    due, state = payment_figures(
+    due, state = invoice_figures(
         total=invoice.amount_total,
         paid=paid,
         credited=context.credited.get(invoice.pk, ZERO),

@@ -10,29 +10,26 @@ import hashlib
 import json
 import logging
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import ConflictError
+from core.models import check_not_locked
 from core.numbers import format_minutes
 from core.sequences import sequence_next
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
-    ZERO,
     actor_user,
     invoice_lock,
     invoice_set_totals,
     parse_date,
-    parse_decimal,
-    payment_figures_write,
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
+from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
 from sales.models import Customer, SaleOrder
 from timesheets.models import TimesheetEntry
 
@@ -146,6 +143,43 @@ def _hash_content_v1(invoice: Invoice, lines: list[InvoiceLine]) -> dict:
     }
 
 
+def invoice_date_check(*, move_type: str, invoice_date: date, locked: bool = True) -> None:
+    """DOMAIN.md rule 34 for the date of an invoice or credit note about to be posted.
+
+    Never after today; never on or before the lock date (Configuration, "Timesheets
+    locked up to"); never before the last posted date of its series (INV for invoices,
+    RINV for credit notes, across years: numbers follow dates). `locked=False` runs
+    only the checks that read no invoice (before the sequence lock is taken).
+    """
+    label = "A credit note" if move_type == Invoice.CREDIT_NOTE else "An invoice"
+    kind = "credit note" if move_type == Invoice.CREDIT_NOTE else "invoice"
+    today = timezone.localdate()
+    if invoice_date > today:
+        raise ValidationError(
+            {
+                "invoice_date": f"{label} cannot be dated after today ({today.isoformat()}): "
+                f"{invoice_date.isoformat()} is in the future."
+            }
+        )
+    check_not_locked(invoice_date, field="invoice_date", label=label)
+    if not locked:
+        return
+    last = (
+        Invoice.objects.filter(move_type=move_type, state=Invoice.POSTED)
+        .order_by("-invoice_date", "-pk")
+        .values("invoice_date", "number")
+        .first()
+    )
+    if last and last["invoice_date"] > invoice_date:
+        raise ValidationError(
+            {
+                "invoice_date": f"{last['number']} is dated {last['invoice_date'].isoformat()}; "
+                f"numbers follow the dates, so this {kind} cannot be dated earlier "
+                f"({invoice_date.isoformat()})."
+            }
+        )
+
+
 def _post(
     invoice: Invoice,
     *,
@@ -159,23 +193,18 @@ def _post(
         raise ValidationError("An invoice without lines cannot be validated.")
     code = SEQUENCE_CODES[invoice.move_type]
     year = invoice_date.year
+    invoice_date_check(move_type=invoice.move_type, invoice_date=invoice_date, locked=False)
     # The sequence row lock serialises the whole series from here to commit.
     number = sequence_next(code=code, year=year)
+    invoice_date_check(move_type=invoice.move_type, invoice_date=invoice_date, locked=True)
     latest = (
         Invoice.objects.filter(
             move_type=invoice.move_type, state=Invoice.POSTED, sequence_year=year
         )
         .order_by("-sequence_number")
-        .values("invoice_date", "content_hash", "number")
+        .values("content_hash")
         .first()
     )
-    if latest and latest["invoice_date"] > invoice_date:
-        raise ValidationError(
-            {
-                "invoice_date": f"{latest['number']} is dated {latest['invoice_date']:%Y-%m-%d}; "
-                "numbers follow the dates, so this invoice cannot be dated earlier."
-            }
-        )
     invoice.number = f"{code}/{year}/{number:05d}"
     invoice.sequence_year = year
     invoice.sequence_number = number
@@ -263,14 +292,6 @@ def _require_order_confirmed(invoice: Invoice) -> None:
         )
 
 
-def _credited_line_ids(invoice: Invoice) -> set[int]:
-    return set(
-        InvoiceLine.objects.filter(
-            reversed_line__invoice=invoice, invoice__state=Invoice.POSTED
-        ).values_list("reversed_line_id", flat=True)
-    )
-
-
 def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
     """A posted credit note (RINV/...) for all or some lines of a posted invoice (rule 24).
 
@@ -283,7 +304,7 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
         if original.move_type != Invoice.INVOICE or original.state != Invoice.POSTED:
             raise ConflictError("Only a validated customer invoice can be credited.")
         original_lines = {line.pk: line for line in original.lines.select_related("uom")}
-        credited = _credited_line_ids(original)
+        credited = credited_line_ids(original)
         if lines is None:
             chosen = [pk for pk in original_lines if pk not in credited]
             if not chosen:
@@ -328,128 +349,11 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
                 reversed_line=line,
             )
         appendix = [row for row in original.appendix if row.get("line") in set(chosen)]
-        due_before = original.amount_due
         _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
         # Only now, the credit note posted: the database frees a billed entry only once
         # a posted credit note reverses its line (migration invoicing 0008).
         TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
-        note.amount_due, note.payment_state = credit_note_payment_figures(
-            total=note.amount_total, due_before=due_before
-        )
-        with payment_figures_write():
-            note.save(update_fields=["amount_due", "payment_state", "updated_at"])
+        # The note settles what is still due; the rest is a refund owed (rule 32).
         invoice_refresh_payment_state(invoice=original)
         sale_lines_recompute_invoiced(line_ids=[original_lines[pk].sale_line_id for pk in chosen])
     return note
-
-
-def credit_note_payment_figures(*, total, due_before) -> tuple:
-    """A credit note settles what was still due on its invoice; the rest is owed back.
-
-    Returns (amount due, payment status): Paid when it settled nothing is owed back."""
-    applied = min(total, max(due_before, ZERO))
-    amount_due = total - applied
-    return amount_due, Invoice.PAID if amount_due == 0 else Invoice.NOT_PAID
-
-
-def paid_by_invoice(invoice_ids) -> dict[int, Decimal]:
-    """What the payments of these invoices add up to (rule 25): the one definition used
-    by `invoice_refresh_payment_state` and by `verify_invoices`."""
-    rows = (
-        Payment.objects.filter(invoice_id__in=list(invoice_ids))
-        .order_by()
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values_list("invoice_id", "total")
-    )
-    return dict(rows)
-
-
-def credited_by_invoice(invoice_ids) -> dict[int, Decimal]:
-    """The totals of the posted credit notes of these invoices."""
-    rows = (
-        Invoice.objects.filter(reversed_invoice_id__in=list(invoice_ids), state=Invoice.POSTED)
-        .order_by()
-        .values("reversed_invoice_id")
-        .annotate(total=Sum("amount_total"))
-        .values_list("reversed_invoice_id", "total")
-    )
-    return dict(rows)
-
-
-def payment_figures(*, total, paid, credited, fully_credited: bool) -> tuple:
-    """(amount due, payment status) of a posted customer invoice (rule 25).
-
-    Due = total - payments - posted credit notes (never below 0). Reversed when every
-    line is credited; else Paid when nothing is due, Partially paid when something
-    was paid or credited, else Not paid.
-    """
-    amount_due = max(total - paid - credited, ZERO)
-    if fully_credited:
-        state = Invoice.REVERSED
-    elif amount_due == 0:
-        state = Invoice.PAID
-    elif paid > 0 or credited > 0:
-        state = Invoice.PARTIAL
-    else:
-        state = Invoice.NOT_PAID
-    return amount_due, state
-
-
-def invoice_refresh_payment_state(*, invoice: Invoice) -> Invoice:
-    """Amount paid, amount due and payment status of a locked, posted customer invoice,
-    recomputed from its payments and posted credit notes (`payment_figures`)."""
-    paid = paid_by_invoice([invoice.pk]).get(invoice.pk, ZERO)
-    credited = credited_by_invoice([invoice.pk]).get(invoice.pk, ZERO)
-    line_ids = set(invoice.lines.values_list("pk", flat=True))
-    fully_credited = bool(line_ids) and line_ids <= _credited_line_ids(invoice)
-    invoice.amount_paid = paid
-    invoice.amount_due, invoice.payment_state = payment_figures(
-        total=invoice.amount_total, paid=paid, credited=credited, fully_credited=fully_credited
-    )
-    with payment_figures_write():
-        invoice.save(update_fields=["amount_paid", "amount_due", "payment_state", "updated_at"])
-    return invoice
-
-
-def payment_register(
-    *,
-    invoice: Invoice,
-    amount,
-    date,
-    method: str = Payment.BANK,
-    reference: str = "",
-    actor=None,
-) -> Payment:
-    """Record a payment on a posted customer invoice; overpayment is refused (rule 25)."""
-    amount = parse_decimal(amount, field="amount", label="amount")
-    if amount <= 0:
-        raise ValidationError({"amount": "The amount must be more than 0."})
-    if date in (None, ""):
-        raise ValidationError({"date": "Enter the payment date."})
-    date = parse_date(date, field="date")
-    if method not in dict(Payment.METHOD_CHOICES):
-        raise ValidationError({"method": f"“{method}” is not a payment method."})
-    with transaction.atomic():
-        invoice = invoice_lock(invoice_id=invoice.pk)
-        if invoice.move_type != Invoice.INVOICE or invoice.state != Invoice.POSTED:
-            raise ConflictError("Payments are registered on validated customer invoices only.")
-        if amount > invoice.amount_due:
-            raise ValidationError(
-                {
-                    "amount": f"Overpayment refused: {invoice} has {invoice.amount_due} "
-                    f"{invoice.currency} left to pay."
-                }
-            )
-        payment = Payment(
-            invoice=invoice,
-            amount=amount,
-            date=date,
-            method=method,
-            reference=reference or "",
-            created_by=actor_user(actor),
-        )
-        payment.full_clean()
-        payment.save()
-        invoice_refresh_payment_state(invoice=invoice)
-    return payment

@@ -66,8 +66,12 @@ def test_a_rollback_after_taking_a_number_leaves_no_gap(make_line, log):
 
 
 @pytest.mark.django_db
-def test_the_year_boundary_starts_a_new_series_at_1(make_line, log):
+def test_the_year_boundary_starts_a_new_series_at_1(make_line, log, monkeypatch):
     december, january, later = _drafts(make_line, log, 3)
+    # An invoice is never dated after today (rule 34): run on the 2nd of January 2027.
+    monkeypatch.setattr(
+        "django.utils.timezone.localdate", lambda *args, **kwargs: datetime.date(2027, 1, 2)
+    )
     assert (
         invoice_validate(invoice=december, invoice_date=datetime.date(2026, 12, 31)).number
         == "INV/2026/00001"
@@ -172,11 +176,15 @@ def test_concurrent_payments_never_overpay(postgres_only, settings, make_line, l
     log(line, hours=10)
     invoice = invoice_validate(invoice=invoice_create_from_order(order=line.order))
 
+    # Five different payments (references): the same one twice would be recorded once.
     results = _run_in_threads(
-        lambda: payment_register(
-            invoice=Invoice.objects.get(pk=invoice.pk), amount="300", date=day(2)
+        lambda n: payment_register(
+            invoice=Invoice.objects.get(pk=invoice.pk),
+            amount="300",
+            date=day(2),
+            reference=f"TX-{n}",
         ),
-        [()] * 5,
+        [(n,) for n in range(5)],
     )
 
     assert [kind for kind, _ in results].count("ok") == 3
