@@ -19,13 +19,14 @@ from api.serializers.invoicing import (
     CreditNoteSerializer,
     InvoiceSerializer,
     InvoiceValidateSerializer,
+    PaymentCancelSerializer,
     PaymentSerializer,
     RefundSerializer,
 )
 from api.views.base import ApiReadOnlyViewSet
 from core import roles
 from invoicing import services as invoicing_services
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 
 # The billing run's body stays a list of drafts; the orders it skipped go in a header.
 BILLING_RUN_FAILED_HEADER = "Billing-Run-Failed"
@@ -194,3 +195,31 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
                 ]
             )
         return response
+
+
+@extend_schema(tags=["invoicing"])
+class PaymentViewSet(ApiReadOnlyViewSet):
+    """Payments on invoices and refunds on credit notes, cancelled ones included."""
+
+    serializer_class = PaymentSerializer
+    read_role = staticmethod(roles.is_manager)
+    write_role = staticmethod(roles.is_manager)
+    query_filters = [
+        IdFilter("invoice"),
+        ChoiceFilter("state", choices=choice_values(Payment.STATE_CHOICES)),
+    ]
+
+    def get_queryset(self):
+        return Payment.objects.order_by("-pk")
+
+    @extend_schema(request=PaymentCancelSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"], serializer_class=PaymentCancelSerializer)
+    def cancel(self, request, pk=None):
+        """Cancel a payment or refund entered by mistake, with a reason; the invoice's
+        payment status follows. The payment stays, cancelled."""
+        payment = self.get_object()
+        data = self.validated_input(PaymentCancelSerializer)
+        payment = invoicing_services.payment_cancel(
+            payment=payment, reason=data["reason"], actor=request.user
+        )
+        return Response(PaymentSerializer(payment).data)
