@@ -60,6 +60,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/v1"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# A Django request log record ("Bad Request: /api/...", "Forbidden (CSRF ...): /login/").
+LOG_RECORD = re.compile(r"^[A-Z][A-Za-z ]+( \(.*\))?: /")
 CONNECTION_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -172,6 +174,8 @@ class Stack:
             "--capture-output",
             "--access-logfile",
             str(self.logdir / "gunicorn-access.log"),
+            "--access-logformat",
+            "%(m)s %(U)s %(s)s %(L)s",
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
         deadline = time.monotonic() + 60
@@ -216,25 +220,24 @@ class Stack:
     def tracebacks(self) -> list[str]:
         """The "Internal Server Error" records of gunicorn's log, with their traceback."""
         try:
-            text = self.error_log.read_text(errors="replace")
+            lines = self.error_log.read_text(errors="replace").splitlines()
         except OSError:
             return []
-        blocks, current = [], None
-        for line in text.splitlines():
-            if "Internal Server Error" in line or line.startswith("Traceback"):
-                if current and not line.startswith("Traceback"):
-                    blocks.append("\n".join(current))
-                    current = None
-                current = (current or []) + [line]
+        blocks: list[list[str]] = []
+        current: list[str] | None = None
+        for line in lines:
+            if "Internal Server Error" in line:
+                if current:
+                    blocks.append(current)
+                current = [line]
+            elif current is not None and (LOG_RECORD.match(line) or line.startswith("[")):
+                blocks.append(current)  # the next request's log record, or gunicorn's own
+                current = None
             elif current is not None:
-                if line.startswith("[") and "[INFO]" in line:
-                    blocks.append("\n".join(current))
-                    current = None
-                else:
-                    current.append(line)
+                current.append(line)
         if current:
-            blocks.append("\n".join(current))
-        return [b for b in blocks if "Internal Server Error" in b or "Traceback" in b]
+            blocks.append(current)
+        return ["\n".join(block).rstrip() for block in blocks]
 
 
 # --- the shared world the clients act on ------------------------------------------------
@@ -372,6 +375,9 @@ class Client(threading.Thread):
         origin = base_url.replace("http://", "https://", 1)
         self.session.headers.update({"X-Forwarded-Proto": "https", "Origin": origin})
         self.api_headers = {"Authorization": f"Token {account['token']}"}
+        # Every third client also uses the pages; the others only the API (a login costs
+        # a PBKDF2 hash, about a second of a core: it would crowd out the load itself).
+        self.uses_pages = number % 3 == 0
         self.logged_in = False
         self.failure: BaseException | None = None
 
@@ -445,6 +451,10 @@ class Client(threading.Thread):
         response = self.call("login", "POST", "/login/", form=form, api=False)
         self.logged_in = response is not None and response.status_code == 302
         return self.logged_in
+
+    def browser(self) -> bool:
+        """Whether this client uses the pages (logged in through the login page)."""
+        return self.uses_pages and (self.logged_in or self.login())
 
     # -- the run
 
@@ -547,8 +557,8 @@ class Client(threading.Thread):
 
     def page_log_time(self) -> None:
         ticket = self.world.pick("tickets", self.rng, recent=30)
-        if ticket is None or (not self.logged_in and not self.login()):
-            return
+        if ticket is None or not self.browser():
+            return self.api_log_time()
         form = {
             "date": self.recent_day(),
             "duration": self.rng.choice(("0:05", "0:30", "1:15", "2")),
@@ -568,8 +578,8 @@ class Client(threading.Thread):
     def page_edit_entry(self) -> None:
         entry = self.world.pick_entry(self.rng, self.account["id"])
         ticket = self.world.pick("tickets", self.rng, recent=30)
-        if entry is None or ticket is None or (not self.logged_in and not self.login()):
-            return
+        if entry is None or ticket is None or not self.browser():
+            return self.api_edit_entry()
         kind = self.rng.choice(("edit", "delete"))
         form = {
             "date": self.recent_day(),
@@ -589,7 +599,9 @@ class Client(threading.Thread):
         )
 
     def page_view(self) -> None:
-        if not self.logged_in and not self.login():
+        if not self.browser():
+            ticket = self.world.pick("tickets", self.rng, recent=50) or 1
+            self.call("api: read ticket", "GET", f"{API}/tickets/{ticket}/")
             return
         ticket = self.world.pick("tickets", self.rng, recent=50)
         path = self.rng.choice(
@@ -777,8 +789,8 @@ class Client(threading.Thread):
                 self.remember_order(row)
 
     def manager_pages(self) -> None:
-        if not self.logged_in and not self.login():
-            return
+        if not self.browser():
+            return self.api_lists()
         order = self.world.pick("sale_orders", self.rng)
         invoice = self.world.pick("posted_invoices", self.rng)
         path = self.rng.choice(
@@ -965,8 +977,8 @@ def bad_billing_run(client: Client) -> None:
 
 def bad_page_entry(client: Client) -> None:
     ticket = client.world.pick("tickets", client.rng)
-    if ticket is None or (not client.logged_in and not client.login()):
-        return
+    if ticket is None or not client.browser():
+        return bad_timesheet(client)
     form = {
         "date": client.rng.choice(BAD_DATES),
         "duration": client.rng.choice(("999:99", "-1", "abc", "25:00", "1e9", HUGE)),
@@ -984,8 +996,8 @@ def bad_page_entry(client: Client) -> None:
 
 
 def bad_page_query(client: Client) -> None:
-    if not client.logged_in and not client.login():
-        return
+    if not client.browser():
+        return bad_query(client)
     path = client.rng.choice(
         (
             "/helpdesk/?week=9999-12-31",
