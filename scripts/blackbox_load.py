@@ -412,10 +412,12 @@ class Client(threading.Thread):
         except CONNECTION_ERRORS:
             self.stats.record(operation, "connection error")
             return None
-        # The production cookies are Secure; requests would keep them off plain http
-        # (it merges the jar into a fresh one with the default policy for each request).
-        for cookie in self.session.cookies:
-            cookie.secure = False
+        if not api:
+            # The production cookies are Secure; requests would keep them off plain http
+            # (it merges the jar into a fresh one with the default policy per request).
+            # Pages are never sent concurrently by one client, so the jar is ours here.
+            for cookie in self.session.cookies:
+                cookie.secure = False
         detail = ""
         if response.status_code >= 500:
             sent = raw if raw is not None else json.dumps(body if body is not None else form)
@@ -734,6 +736,113 @@ class Client(threading.Thread):
         except Stop:
             pass
 
+    def together(self, *calls) -> None:
+        """Send these calls at the same moment, each (but the last) from its own thread."""
+        barrier = threading.Barrier(len(calls))
+
+        def send(call) -> None:
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                pass
+            try:
+                call()
+            except Stop:
+                pass
+
+        threads = [threading.Thread(target=send, args=(c,), daemon=True) for c in calls[:-1]]
+        for thread in threads:
+            thread.start()
+        send(calls[-1])
+        for thread in threads:
+            thread.join(timeout=90)
+
+    def race_cancel_vs_invoice(self) -> None:
+        """Cancel an order while its invoice is being created: one of them must lose."""
+        order = self.world.pick("sale_orders", self.rng)
+        if order is None:
+            return self.api_create_order()
+        self.together(
+            lambda: self.call("race: cancel order", "POST", f"{API}/orders/{order}/cancel/"),
+            lambda: self.remember_invoice(
+                self.data(
+                    self.call(
+                        "race: create invoice",
+                        "POST",
+                        f"{API}/orders/{order}/create-invoice/",
+                        body={},
+                    )
+                )
+            ),
+        )
+
+    def race_validate_twice(self) -> None:
+        """Two validations of one draft at once: one number, no gap."""
+        invoice = self.world.pick("draft_invoices", self.rng)
+        if invoice is None:
+            return self.api_create_invoice()
+        path = f"{API}/invoices/{invoice}/validate/"
+        self.together(
+            lambda: self.call("race: validate", "POST", path, body={}),
+            lambda: self.call("race: validate", "POST", path, body={}),
+            lambda: self.remember_invoice(
+                self.data(self.call("race: validate", "POST", path, body={}))
+            ),
+        )
+
+    def race_log_same_day(self) -> None:
+        """Several long entries for one person, one day and one ticket at once: the day's
+        24 hours must hold, and no deadlock may surface as an error."""
+        if not self.world.staff:
+            return
+        employee = self.rng.choice(self.world.staff)["id"]
+        tickets = [self.world.pick("tickets", self.rng, recent=30) for _ in range(3)]
+        day = self.recent_day(3)
+
+        def log(ticket) -> None:
+            body = {"user": employee, "ticket": ticket, "date": day, "minutes": 500}
+            entry = self.data(
+                self.call("race: log same day", "POST", f"{API}/timesheets/", body=body)
+            )
+            if entry.get("id"):
+                self.world.add_entry(employee, entry["id"])
+
+        self.together(*[lambda t=t: log(t) for t in tickets if t])
+
+    def huge_order_flow(self) -> None:
+        """The largest quantity and price each field takes: confirm, invoice, validate."""
+        customer = self.world.pick("customers", self.rng)
+        if customer is None or not self.world.products:
+            return
+        line = {
+            "product": self.rng.choice(self.world.products),
+            "quantity": "9999999999.99",
+            "price_unit": "9999999999.99",
+        }
+        order = self.data(
+            self.call(
+                "huge: create order",
+                "POST",
+                f"{API}/orders/",
+                body={"customer": customer, "lines": [line]},
+            )
+        )
+        if not order.get("id"):
+            return
+        self.call("huge: confirm", "POST", f"{API}/orders/{order['id']}/confirm/")
+        invoice = self.data(
+            self.call(
+                "huge: create invoice",
+                "POST",
+                f"{API}/orders/{order['id']}/create-invoice/",
+                body={},
+            )
+        )
+        if invoice.get("id"):
+            self.call(
+                "huge: validate", "POST", f"{API}/invoices/{invoice['id']}/validate/", body={}
+            )
+
     def api_cancel_order(self) -> None:
         order = self.world.pick("sale_orders", self.rng) or self.world.pick(
             "draft_orders", self.rng
@@ -827,7 +936,11 @@ MANAGER_OPERATIONS = [
     ("api_register_payment", 8),
     ("api_cancel_order", 4),
     ("api_billing_run", 1),
-    ("api_log_for_staff", 6),
+    ("api_log_for_staff", 4),
+    ("race_cancel_vs_invoice", 3),
+    ("race_validate_twice", 3),
+    ("race_log_same_day", 3),
+    ("huge_order_flow", 1),
     ("api_lists", 5),
     ("manager_pages", 4),
 ]
