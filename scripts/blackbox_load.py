@@ -1538,11 +1538,16 @@ def main(argv: list[str] | None = None) -> int:
         for client in clients:
             client.start()
         if args.kill_worker:
-            time.sleep(args.seconds / 2)
-            pid = stack.kill_one_worker()
-            if pid:
-                killed.append(pid)
-                log(f"killed gunicorn worker {pid}")
+            # Half-way: half of the time or half of the requests, whichever comes first.
+            while any(c.is_alive() for c in clients):
+                half_time = time.monotonic() - started >= args.seconds / 2
+                if half_time or stats.total >= args.requests / 2:
+                    pid = stack.kill_one_worker()
+                    if pid:
+                        killed.append(pid)
+                        log(f"killed gunicorn worker {pid} after {stats.total} requests")
+                    break
+                time.sleep(0.2)
         for client in clients:
             client.join(timeout=args.seconds + 180)
         elapsed = time.monotonic() - started
