@@ -1421,6 +1421,25 @@ def discover(stack: Stack, world: World, manager: dict) -> None:
             world.posted_invoices.append(invoice["id"])
 
 
+def short_traceback(block: str) -> tuple[str, str]:
+    """(the error, the request line + the project's own frames + the error lines)."""
+    lines = block.splitlines()
+    keep = lines[:1]
+    error_at = len(lines)
+    for i, line in enumerate(lines):
+        if line.startswith("  File ") and "site-packages" not in line and "/lib/python" not in line:
+            keep += lines[i : i + 2]
+        if (
+            i
+            and line.strip()
+            and not line.startswith((" ", "Traceback", "The above", "During"))
+            and lines[i - 1].startswith(" ")
+        ):
+            error_at = i  # the last exception line after a stack of frames
+    tail = lines[error_at : error_at + 6]
+    return (tail[0] if tail else lines[-1]), "\n".join(keep + tail)
+
+
 def report(stats: Stats, stack: Stack, breaches: dict, killed: list[int], size: dict) -> None:
     print()
     print(f"requests: {stats.total}; ledger afterwards: {size}")
@@ -1442,15 +1461,15 @@ def report(stats: Stats, stack: Stack, breaches: dict, killed: list[int], size: 
         for operation, samples in stats.server_errors.items():
             for sample in samples:
                 print(f"  {operation}: {sample}")
-        tracebacks = stack.tracebacks()
-        seen = set()
-        print(f"tracebacks in gunicorn's log ({len(tracebacks)}), one per distinct last line:")
-        for block in tracebacks:
-            last = block.strip().splitlines()[-1]
-            if last in seen:
+        tracebacks = [short_traceback(block) for block in stack.tracebacks()]
+        by_error = Counter(error for error, _text in tracebacks)
+        print(f"tracebacks in gunicorn's log ({len(tracebacks)}), one per distinct error:")
+        shown = set()
+        for error, text in tracebacks:
+            if error in shown:
                 continue
-            seen.add(last)
-            print("  " + "\n  ".join(block.splitlines()[-25:]))
+            shown.add(error)
+            print(f"  [{by_error[error]}x] " + "\n  ".join(text.splitlines()))
             print("  ---")
     print(f"invariant breaches: {sum(len(rows) for rows in breaches.values())}")
     for name, rows in breaches.items():
