@@ -16,6 +16,20 @@ from django.http import Http404, HttpRequest, HttpResponseForbidden, JsonRespons
 
 # page key -> (SQL, names of the query-string parameters, in order)
 FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
+    "team_overview": (
+        """
+        SELECT tm.id, tm.name, tm.use_timesheets, p.name,
+               (SELECT COUNT(*) FROM helpdesk_ticket t
+                WHERE t.team_id = tm.id AND t.stage IN ('new', 'in_progress')),
+               (SELECT COALESCE(SUM(e.minutes), 0)
+                FROM timesheets_timesheetentry e JOIN helpdesk_ticket t ON t.id = e.ticket_id
+                WHERE t.team_id = tm.id AND e.date BETWEEN %s AND %s)
+        FROM helpdesk_helpdeskteam tm
+        LEFT JOIN projects_project p ON p.id = tm.project_id
+        ORDER BY tm.name
+        """,
+        ("date_from", "date_to"),
+    ),
     "ticket_form": (
         """
         SELECT t.id, t.subject, t.description, t.stage, t.priority, c.name, tm.name,

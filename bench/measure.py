@@ -207,7 +207,19 @@ def _nothing(fx: Fixtures) -> dict[str, Any]:
     return {}
 
 
+def _week_of_data(fx: Fixtures) -> dict[str, Any]:
+    return {"date_from": fx.week[0], "date_to": fx.week[1]}
+
+
 PAGES = (
+    Page(
+        "team_overview",
+        "Helpdesk teams overview (the staff home page), the data's current week",
+        ("helpdesk:team_list",),
+        lambda fx: {},
+        _week_query,
+        _week_of_data,
+    ),
     Page(
         "ticket_form",
         "Ticket form (50 entries)",

@@ -4,6 +4,8 @@ The ticket's Timesheets tab is served by the timesheets app (an upper app) and
 loaded into the page with htmx, so helpdesk never imports timesheets.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -26,9 +28,25 @@ PAGE_SIZE = 25
 @helpdesk_user_required
 @require_GET
 def team_list(request: HttpRequest) -> HttpResponse:
+    # `?week=YYYY-MM-DD` shows the hours of that day's week (as My Timesheets does);
+    # missing or malformed: this week.
     today = timezone.localdate()
-    teams = selectors.teams_overview(today=today)
-    return render(request, "helpdesk/team_list.html", {"teams": teams})
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("week") or "")
+    except ValueError:
+        day = today
+    if not datetime.date(1, 1, 8) <= day <= datetime.date(9999, 12, 20):
+        day = today  # the previous / next week links must exist too
+    monday, _sunday = selectors.week_bounds(day)
+    teams = selectors.teams_overview(today=day)
+    context = {
+        "teams": teams,
+        "monday": monday,
+        "this_week": monday == selectors.week_bounds(today)[0],
+        "prev_week": monday - datetime.timedelta(days=7),
+        "next_week": monday + datetime.timedelta(days=7),
+    }
+    return render(request, "helpdesk/team_list.html", context)
 
 
 @helpdesk_user_required

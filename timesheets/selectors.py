@@ -293,6 +293,24 @@ def entry_page(
     return rows, first.all_count, totals
 
 
+# --- Helpdesk teams overview -------------------------------------------------------------
+
+
+def week_minutes_by_team(*, monday: datetime.date, sunday: datetime.date) -> dict[int, int]:
+    """Minutes logged on each team's tickets from `monday` to `sunday` (the teams
+    overview's "hours this week"): one grouped query that starts from the week's
+    entries (the date index) and joins their tickets, so its cost follows the week's
+    entries, not the number of tickets."""
+    rows = (
+        TimesheetEntry.objects.filter(date__range=(monday, sunday), ticket__isnull=False)
+        .order_by()
+        .values("ticket__team_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("ticket__team_id", "total")
+    )
+    return {team_id: int(total) for team_id, total in rows}
+
+
 # --- My Timesheets: the week grid -----------------------------------------------------
 
 

@@ -1,11 +1,11 @@
-"""Receivers only: each calls one service."""
+"""Receivers only: each calls one service (or, for a question a lower app asks, one selector)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from helpdesk import events as helpdesk_events
 from projects import events as project_events
-from timesheets import services
+from timesheets import selectors, services
 from timesheets.models import TimesheetEntry
 
 
@@ -32,3 +32,8 @@ def follow_ticket_team(sender, ticket, old_team, **kwargs):
 @receiver(project_events.task_sale_line_changed, dispatch_uid="timesheets_follow_task")
 def follow_task_sale_line(sender, task, old_sale_line_id, **kwargs):
     services.entries_follow_task(task=task, old_sale_line_id=old_sale_line_id)
+
+
+@receiver(helpdesk_events.week_minutes_by_team, dispatch_uid="timesheets_week_minutes_by_team")
+def week_minutes_by_team(sender, monday, sunday, **kwargs) -> dict[int, int]:
+    return selectors.week_minutes_by_team(monday=monday, sunday=sunday)

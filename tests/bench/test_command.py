@@ -31,6 +31,7 @@ def test_bench_small_writes_every_figure(tmp_path):
     expected = {"B1.hot", "B1.cold", "B4", "B5", "B6", "B7"}
     expected |= {f"B2.{page}" for page in ("ticket_form", "order_form", "my_week")}
     expected |= {f"B2.{page}" for page in ("all_timesheets", "invoice_list", "project_list")}
+    expected |= {"B2.team_overview", "B3.team_overview"}
     expected |= {f"B3.{page}" for page in ("ticket_form", "order_form", "invoice_list")}
     assert expected <= set(figures)
     assert figures["B1.hot"]["runs"] == 2
@@ -38,6 +39,8 @@ def test_bench_small_writes_every_figure(tmp_path):
     assert figures["B5"]["details"]["differences"] == 0
     assert figures["B4"]["details"]["totals_identical"] is True
     assert figures["B7"]["status"] == "n/a"
+    assert figures["B2.team_overview"]["status"] == "ok"
+    assert "week=" in figures["B2.team_overview"]["details"]["url"]
     plans = explain.read_text()
     for page in ("ticket_form", "order_form", "invoice_list"):
         if figures[f"B2.{page}"]["status"] == "ok":

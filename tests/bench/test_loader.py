@@ -128,6 +128,8 @@ def test_the_figures_find_their_fixtures(small):
     assert TimesheetEntry.objects.filter(sale_line_id=cold_line).count() == loader.COLD_ENTRIES
     assert fx.form_ticket.timesheet_entries.count() == loader.FORM_ENTRIES
     assert fx.showcase_order.lines.count() == loader.SHOWCASE_LINES
+    # B2's teams overview shows the data's current week: time is logged on tickets in it.
+    assert TimesheetEntry.objects.filter(date__range=fx.week, ticket__isnull=False).exists()
     pdf_line = fx.pdf_ticket.task.sale_line_id
     unbilled = TimesheetEntry.objects.filter(sale_line_id=pdf_line, invoice_line__isnull=True)
     assert unbilled.count() == SMALL.pdf_entries

@@ -71,6 +71,26 @@ def test_teams_overview_counts_open_tickets_and_this_weeks_hours(as_user, helpde
     assert "1:30" in response.content.decode()
 
 
+def test_teams_overview_shows_the_hours_of_the_week_asked_for(as_user, helpdesk_user, world):
+    today = datetime.date.today()
+    last_week = today - datetime.timedelta(days=7)
+    log(world, helpdesk_user, 45, date=last_week)
+    log(world, helpdesk_user, 90)
+    client = as_user(helpdesk_user)
+    url = reverse("helpdesk:team_list")
+
+    def minutes(**params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return next(t for t in response.context["teams"] if t.pk == world.team.pk).week_minutes
+
+    assert minutes(week=last_week.isoformat()) == 45
+    assert minutes() == 90
+    # Malformed or out of range: this week, never an error.
+    for bad in ("yesterday", "2026-02-30", "9999-12-31", "0001-01-01", "\x00"):
+        assert minutes(week=bad) == 90, bad
+
+
 def test_teams_overview_runs_a_constant_number_of_queries(
     as_user, helpdesk_user, features, count_queries, django_assert_max_num_queries
 ):
