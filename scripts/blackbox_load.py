@@ -110,7 +110,7 @@ SETUP_ACCOUNTS = """
 import json
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from api.services import api_token_issue
 from core import roles
 accounts = json.loads({accounts!r})
 User = get_user_model()
@@ -122,8 +122,8 @@ for account in accounts:
     user.save()
     group = roles.MANAGER if account["role"] == "manager" else roles.HELPDESK_USER
     user.groups.add(Group.objects.get(name=group))
-    token, _ = Token.objects.get_or_create(user=user)
-    out.append({{**account, "id": user.pk, "token": token.key}})
+    _, key = api_token_issue(user=user, name="blackbox load", revoke_others=True)
+    out.append({{**account, "id": user.pk, "token": key}})
 print("ACCOUNTS=" + json.dumps(out))
 """
 
