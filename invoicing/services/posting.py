@@ -31,7 +31,7 @@ from invoicing.services.common import (
 from invoicing.services.drafts import sale_lines_recompute_invoiced
 from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
 from sales.models import Customer, SaleOrder
-from timesheets.models import TimesheetEntry
+from timesheets.models import EARLIEST_ENTRY_DATE, TimesheetEntry
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +148,10 @@ def invoice_date_check(*, move_type: str, invoice_date: date, locked: bool = Tru
 
     Never after today; never on or before the lock date (Configuration, "Timesheets
     locked up to"); never before the last posted date of its series (INV for invoices,
-    RINV for credit notes, across years: numbers follow dates). `locked=False` runs
-    only the checks that read no invoice (before the sequence lock is taken).
+    RINV for credit notes, across years: numbers follow dates). Nor before the
+    earliest date time can be logged for (2000-01-01, as entries): on an empty database
+    nothing else would stop `0001-01-01`. `locked=False` runs only the checks that read
+    no invoice (before the sequence lock is taken).
     """
     label = "A credit note" if move_type == Invoice.CREDIT_NOTE else "An invoice"
     kind = "credit note" if move_type == Invoice.CREDIT_NOTE else "invoice"
@@ -177,6 +179,10 @@ def invoice_date_check(*, move_type: str, invoice_date: date, locked: bool = Tru
                 f"numbers follow the dates, so this {kind} cannot be dated earlier "
                 f"({invoice_date.isoformat()})."
             }
+        )
+    if invoice_date < EARLIEST_ENTRY_DATE:
+        raise ValidationError(
+            {"invoice_date": f"{label} is dated {EARLIEST_ENTRY_DATE.isoformat()} or later."}
         )
 
 

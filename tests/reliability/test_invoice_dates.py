@@ -184,3 +184,16 @@ def test_the_lock_date_is_in_the_settings_api_for_admins_to_change():
     refused = manager.patch("/api/v1/settings/", {"timesheets_locked_up_to": None}, format="json")
     assert refused.status_code == 403
     assert timesheets_locked_up_to() == DAY
+
+
+def test_year_one_is_refused_on_an_empty_database_too(manager):
+    draft = a_draft()
+
+    response = token_client(manager).post(
+        f"/api/v1/invoices/{draft.pk}/validate/", {"invoice_date": "0001-01-01"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert "2000-01-01 or later" in response.json()["invoice_date"][0]
+    assert_nothing_posted(draft)
+    assert not Sequence.objects.filter(code="INV", year=1).exists()
