@@ -37,6 +37,12 @@
     }
   });
 
+  // A write that lost a lock race answers 503 with its message for #messages
+  // (HX-Retarget); htmx swaps no error response unless told to.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    if (ev.detail.xhr.status === 503) { ev.detail.shouldSwap = true; ev.detail.isError = false; }
+  });
+
   // Confirm before destructive htmx/forms actions: data-confirm="text".
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute && ev.target.getAttribute("data-confirm");
