@@ -243,18 +243,17 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
     if "date" in changes:
         changes["date"] = _clean_date(changes["date"])
     # Read unlocked, to know which ticket and task to lock before the entry.
-    seen = TimesheetEntry.objects.select_related("ticket", "task").get(pk=entry.pk)
+    seen = TimesheetEntry.objects.get(pk=entry.pk)
     moves = {key for key in ("project", "task", "ticket") if key in changes}
     moves = {key for key in moves if _differs(seen, key, changes[key])}
     task_ids = {seen.task_id}
     if moves:
-        ticket = changes["ticket"] if "ticket" in moves else seen.ticket
-        _lock(Ticket, [seen.ticket_id, ticket.pk if ticket else None])  # step 1
-        if ticket is not None:  # the ticket decides the task: as it is, now it is locked
-            task_ids.add(Ticket.objects.values_list("task_id", flat=True).get(pk=ticket.pk))
+        ticket_id = _pk(changes["ticket"]) if "ticket" in moves else seen.ticket_id
+        _lock(Ticket, [seen.ticket_id, ticket_id])  # step 1
+        if ticket_id:  # the ticket decides the task: as it is now that it is locked
+            task_ids.add(Ticket.objects.values_list("task_id", flat=True).get(pk=ticket_id))
         else:
-            task = changes["task"] if "task" in moves else seen.task
-            task_ids.add(task.pk if task else None)
+            task_ids.add(_pk(changes["task"]) if "task" in moves else seen.task_id)
     _lock(Task, task_ids)  # step 2
     entry = _lock_entry(pk=entry.pk, ticket_id=seen.ticket_id, task_id=seen.task_id)  # 3
     was = (entry.task_id, entry.sale_line_id, entry.project_id)
@@ -283,8 +282,8 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
         entry.project, entry.task, entry.ticket = _resolve_target(
             project=project, task=task, ticket=ticket
         )
-        if entry.task_id not in task_ids:  # its ticket's task changed before step 1
-            raise TransientConflict(f"Ticket {ticket} changed task while it was being locked.")
+        if entry.task_id not in task_ids:  # steps 1, 2 locked for another move: start over
+            raise TransientConflict(f"Timesheet entry {entry.pk} moved while being locked.")
         entry.sale_line_id = entry.task.sale_line_id if entry.task else None
     for key in ("date", "minutes", "employee"):
         if key in changed:
@@ -305,8 +304,12 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
 
 def _differs(entry: TimesheetEntry, field: str, value: Any) -> bool:
     if field in ("employee", "project", "task", "ticket"):
-        return getattr(entry, f"{field}_id") != (value.pk if value is not None else None)
+        return getattr(entry, f"{field}_id") != _pk(value)
     return getattr(entry, field) != value
+
+
+def _pk(record) -> int | None:
+    return record.pk if record is not None else None
 
 
 @retry_on_conflict
@@ -382,11 +385,11 @@ def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
     """The task bills another order line: its entries follow, unless some are invoiced.
     The caller (`task_update`) holds the task's lock (step 2); entries, then lines."""
     entries = TimesheetEntry.objects.filter(task=task)
-    if entries.filter(invoice_line__isnull=False).exists():
+    locked = entries.select_for_update(of=("self",)).order_by("pk")
+    if any(invoice_line for _, invoice_line in locked.values_list("pk", "invoice_line_id")):
         raise ConflictError(
             f"Task “{task}” has invoiced entries; its sales order item cannot change."
         )
-    list(entries.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
     moved = entries.update(sale_line_id=task.sale_line_id)
     rollup_delivered(line_ids={old_sale_line_id, task.sale_line_id})
     return moved
