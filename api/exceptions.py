@@ -72,7 +72,7 @@ def _handle(exc, context):
     if db.is_conflict(exc):
         request = getattr(context.get("request"), "_request", None)
         if request is not None:
-            db.note_request_conflict(request)
+            db.note_request_conflict(request, exc)
         set_rollback()
         headers = {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
         return Response(

@@ -49,10 +49,15 @@ def is_conflict(error: BaseException | None) -> bool:
     return False
 
 
-def note_request_conflict(request) -> None:
+def note_request_conflict(request, error: BaseException) -> None:
     """Tell `ConflictRetryMiddleware` this request's transaction lost a lock race and was
     rolled back (the API's exception handler, which answers DRF's errors itself)."""
-    request.db_conflict = True
+    request.db_conflict = error
+
+
+def describe(error: BaseException) -> str:
+    """The first line of the database's message (the rest names server processes)."""
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def pause_before_retry(attempt: int) -> None:
@@ -85,7 +90,7 @@ def retry_on_conflict(func: F | None = None, *, attempts: int = ATTEMPTS, using:
                         func.__qualname__,
                         attempt,
                         attempts,
-                        str(error).splitlines()[0] if str(error) else type(error).__name__,
+                        describe(error),
                     )
                     pause_before_retry(attempt)
             raise AssertionError("unreachable")  # pragma: no cover

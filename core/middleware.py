@@ -121,19 +121,27 @@ class ConflictRetryMiddleware:
         )
         attempt = 1
         while True:
-            request.db_conflict = False
+            request.db_conflict = None
             response = self.get_response(request)
-            if not request.db_conflict or not replayable or not _in_request_transaction(request):
+            conflict = request.db_conflict
+            if conflict is None or not replayable or not _in_request_transaction(request):
                 return response
             if attempt == db.ATTEMPTS:
-                logger.warning("%s %s lost %d lock races", request.method, request.path, attempt)
+                logger.warning(
+                    "%s %s lost %d lock races, answered 503: %s",
+                    request.method,
+                    request.path,
+                    attempt,
+                    db.describe(conflict),
+                )
                 return response
             logger.warning(
-                "%s %s lost a lock race (attempt %d of %d), running it again",
+                "%s %s lost a lock race (attempt %d of %d), running it again: %s",
                 request.method,
                 request.path,
                 attempt,
                 db.ATTEMPTS,
+                db.describe(conflict),
             )
             db.pause_before_retry(attempt)
             attempt += 1
@@ -141,7 +149,7 @@ class ConflictRetryMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not db.is_conflict(exception):
             return None
-        db.note_request_conflict(request)
+        db.note_request_conflict(request, exception)
         return conflict_response(request)
 
 

@@ -19,9 +19,10 @@ order, each kind by primary key, never an earlier kind after a later one:
   6. the employee's day (rule 12's 24:00 cap): an advisory lock on (employee, date),
      not the user row, so no foreign-key check on the user waits for it.
 
-An entry is first read without a lock, to know its ticket and task; once they are
-locked it is locked and read again, and if it moved in between the transaction starts
-over (`core.db.TransientConflict`). The rollups run after the save and take 2, 4 and 5
+An entry is read without a lock to know its ticket, and again once that is locked to
+know its task (which the ticket's moves no longer change); once that is locked, the
+entry is; should it have moved in between, the transaction starts over
+(`core.db.TransientConflict`). The rollups run after the save and take 2, 4 and 5
 again: already held, they wait for nothing. Locks on rows we only recompute figures on
 are FOR NO KEY UPDATE, which a foreign-key check (FOR KEY SHARE) does not wait for.
 Invoicing keeps to it too (invoice, then entries, then lines). A lock race lost anyway
@@ -178,6 +179,21 @@ def _lock_lines_and_projects(*, places: Iterable[tuple[int | None, int | None, i
     _lock(Project, [project for task, _, project in places if task is None])
 
 
+def _read_under_ticket_lock(*, pk: int, ticket_ids: Iterable[int | None] = ()) -> TimesheetEntry:
+    """Step 1 for an entry: lock its ticket (and `ticket_ids`, where it moves to), then
+    read it again, unlocked: its task is now the one its ticket's moves left it on, and
+    stays so (the entry's lock comes after its task's)."""
+    seen = TimesheetEntry.objects.get(pk=pk)
+    tickets = {seen.ticket_id, *ticket_ids} - {None}
+    if not tickets:
+        return seen
+    _lock(Ticket, tickets)
+    seen = TimesheetEntry.objects.get(pk=pk)
+    if seen.ticket_id is not None and seen.ticket_id not in tickets:
+        raise TransientConflict(f"Timesheet entry {pk} moved while it was being locked.")
+    return seen
+
+
 def _lock_entry(*, pk: int, ticket_id: int | None, task_id: int | None) -> TimesheetEntry:
     """Step 3: the entry, once its ticket and task (as read unlocked) are locked. If it
     moved off them meanwhile, those locks are the wrong ones: start over."""
@@ -242,15 +258,14 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
         changes["minutes"] = _clean_minutes(changes["minutes"])
     if "date" in changes:
         changes["date"] = _clean_date(changes["date"])
-    # Read unlocked, to know which ticket and task to lock before the entry.
-    seen = TimesheetEntry.objects.get(pk=entry.pk)
+    new_ticket = [_pk(changes["ticket"])] if "ticket" in changes else []
+    seen = _read_under_ticket_lock(pk=entry.pk, ticket_ids=new_ticket)  # step 1
     moves = {key for key in ("project", "task", "ticket") if key in changes}
     moves = {key for key in moves if _differs(seen, key, changes[key])}
     task_ids = {seen.task_id}
     if moves:
         ticket_id = _pk(changes["ticket"]) if "ticket" in moves else seen.ticket_id
-        _lock(Ticket, [seen.ticket_id, ticket_id])  # step 1
-        if ticket_id:  # the ticket decides the task: as it is now that it is locked
+        if ticket_id:  # the ticket decides the task: as it is, now that it is locked
             task_ids.add(Ticket.objects.values_list("task_id", flat=True).get(pk=ticket_id))
         else:
             task_ids.add(_pk(changes["task"]) if "task" in moves else seen.task_id)
@@ -314,9 +329,9 @@ def _pk(record) -> int | None:
 
 @retry_on_conflict
 def timesheet_delete(*, entry: TimesheetEntry, actor=None) -> None:
-    ticket_id, task_id = TimesheetEntry.objects.values_list("ticket_id", "task_id").get(pk=entry.pk)
-    _lock(Task, [task_id])  # step 2
-    entry = _lock_entry(pk=entry.pk, ticket_id=ticket_id, task_id=task_id)  # step 3
+    seen = _read_under_ticket_lock(pk=entry.pk)  # step 1
+    _lock(Task, [seen.task_id])  # step 2
+    entry = _lock_entry(pk=entry.pk, ticket_id=seen.ticket_id, task_id=seen.task_id)  # step 3
     if entry.is_locked:
         raise ConflictError("This entry is on an invoice and cannot be deleted.")
     _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])

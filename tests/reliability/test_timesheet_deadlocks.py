@@ -18,14 +18,17 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from core.db import ATTEMPTS, RETRY_AFTER_SECONDS, TransientConflict, retry_on_conflict
+from helpdesk.models import Ticket
 from helpdesk.services import ticket_create
 from projects.models import Task
 from sales.models import Customer, SaleOrderLine
+from sales.services import order_confirm, order_create
 from tests.api.conftest import token_client
 from tests.api.world import DAY, build_world
-from tests.factories import CustomerFactory, StaffUserFactory
+from tests.factories import CustomerFactory, ManagerFactory, StaffUserFactory
 from tests.threads import run_together
 from timesheets.models import TimesheetEntry
+from timesheets.services import recompute_all_delivered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,6 +87,58 @@ def test_one_user_logging_and_editing_at_once_gets_no_error_and_right_totals(pos
     line = SaleOrderLine.objects.get(pk=world.task.sale_line_id)
     assert line.delivered_minutes == total
     assert Task.objects.get(pk=world.task.pk).logged_minutes == total
+
+
+def test_logging_and_editing_while_a_manager_moves_the_ticket_task_stay_consistent(
+    postgres_only, caplog
+):
+    employee, manager = StaffUserFactory(), ManagerFactory()
+    world = build_world(employee=employee, hours=1)
+    order = order_create(customer=world.customer, lines=[{"product": world.product, "quantity": 9}])
+    order_confirm(order=order)
+    tasks = [world.task, Task.objects.get(sale_line__order=order)]
+    rounds = ROUNDS // 2
+
+    def logger() -> list[int]:
+        api = token_client(employee)
+        return [
+            api.post(
+                "/api/v1/timesheets/",
+                {"ticket": world.ticket.pk, "date": str(DAY), "minutes": 5},
+                format="json",
+            ).status_code
+            for _ in range(rounds)
+        ]
+
+    def editor() -> list[int]:
+        api = token_client(employee)
+        return [
+            api.patch(
+                f"/api/v1/timesheets/{world.entry.pk}/", {"minutes": 60 + n}, format="json"
+            ).status_code
+            for n in range(rounds)
+        ]
+
+    def mover() -> list[int]:
+        api = token_client(manager)
+        return [
+            api.patch(
+                f"/api/v1/tickets/{world.ticket.pk}/",
+                {"task": tasks[(n + 1) % 2].pk},
+                format="json",
+            ).status_code
+            for n in range(rounds)
+        ]
+
+    with caplog.at_level(logging.WARNING, logger="core.db"):
+        logged, edits, moves = run_together([logger, editor, mover])
+
+    assert (logged, edits, moves) == ([201] * rounds, [200] * rounds, [200] * rounds)
+    assert _retry_warnings(caplog) == []  # the lock order alone keeps them apart
+    ticket_task = Ticket.objects.get(pk=world.ticket.pk).task_id
+    entries = TimesheetEntry.objects.filter(ticket=world.ticket)
+    assert set(entries.values_list("task_id", flat=True)) == {ticket_task}  # all followed
+    assert recompute_all_delivered(fix=False) == []  # every stored total matches its entries
 
 
 # --- the retry helper ---------------------------------------------------------------
