@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
@@ -52,8 +51,6 @@ from helpdesk.models import Ticket
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
-
-User = get_user_model()
 
 # Advisory-lock namespace of an employee's day (lock order, step 6).
 DAY_LOCK_NAMESPACE = MAX_MINUTES_PER_DAY
