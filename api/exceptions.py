@@ -9,6 +9,9 @@
 - A body over DATA_UPLOAD_MAX_MEMORY_SIZE (`RequestDataTooBig`) -> 413, and Django's
   other refusals of a request (`SuspiciousOperation`: too many fields, a broken
   multipart body) -> 400, both as JSON instead of Django's HTML error page.
+- A lost lock race (deadlock, serialization failure: `core.db.is_conflict`) -> 503 with
+  Retry-After, noted on the request so `core.middleware.ConflictRetryMiddleware` runs
+  the request again first; the user sees the 503 only when every attempt lost.
 
 The request transaction is marked for rollback every time, so nothing is half-written.
 A view outside the request transaction (the billing run commits batch by batch) has
@@ -26,6 +29,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from core import db
 from core.errors import ConflictError
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -70,6 +74,17 @@ def _in_request_transaction(context) -> bool:
 def _handle(exc, context):
     view = context.get("view")
     field_names = getattr(view, "error_field_names", None)
+    if db.is_conflict(exc):
+        request = getattr(context.get("request"), "_request", None)
+        if request is not None:
+            db.note_request_conflict(request, exc)
+        set_rollback()
+        headers = {"Retry-After": str(db.RETRY_AFTER_SECONDS)}
+        return Response(
+            {"detail": db.CONFLICT_MESSAGE},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers=headers,
+        )
     if isinstance(exc, ConflictError):
         body, code = {"detail": conflict_detail(exc)}, status.HTTP_409_CONFLICT
     elif isinstance(exc, DjangoValidationError):

@@ -3,8 +3,9 @@
 django-simple-history keeps a historical row per save or delete of the audited models
 (timesheet entries, sale orders and their lines, invoices, payments); the request
 middleware records the user. Bulk updates (`QuerySet.update`) do not write history:
-the services that use them (ticket moves, invoicing links) are audited through the
-records they save around them.
+the services that use them write it themselves where it matters (`history_record_changed`
+for entries that follow their ticket, with who moved them); others (invoicing links)
+are audited through the records they save around them.
 """
 
 from dataclasses import dataclass, field
@@ -66,6 +67,16 @@ def _show(value) -> str:
 def history_record_created(model: type[models.Model], pks, *, user=None) -> None:
     """The "Created" history rows of records inserted in bulk, in one INSERT ... SELECT
     (no model instance per row): what django-simple-history writes on a single save."""
+    _history_insert(model, pks, history_type="+", user=user)
+
+
+def history_record_changed(model: type[models.Model], pks, *, user=None, reason=None) -> None:
+    """The "Changed" history rows of records just updated in bulk (`QuerySet.update`), as
+    they are now, naming `user` (who made the change) and `reason`."""
+    _history_insert(model, pks, history_type="~", user=user, reason=reason)
+
+
+def _history_insert(model, pks, *, history_type: str, user=None, reason=None) -> None:
     pks = list(pks)
     if not pks:
         return
@@ -81,7 +92,7 @@ def history_record_created(model: type[models.Model], pks, *, user=None) -> None
             cursor.execute(
                 f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
                 "history_change_reason, history_type, history_user_id) "
-                f"SELECT {columns}, %s, NULL, '+', %s FROM {quote(model._meta.db_table)} "
+                f"SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
                 f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})",
-                [timezone.now(), user_id, *chunk],
+                [timezone.now(), reason, history_type, user_id, *chunk],
             )

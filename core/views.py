@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods
 
-from core import roles
+from core import db, roles
 from core.context_processors import app_settings
 from core.forms import ConfigurationForm
 from core.models import AppSettings
@@ -91,6 +91,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def conflict_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the write lost a lock race too often (core.db); trying again
+    shortly works. An htmx request gets the message in the page's message area."""
+    context = {"message": db.CONFLICT_MESSAGE}
+    if getattr(request, "htmx", False):
+        response = render(request, "partials/conflict.html", context, status=503)
+        response["HX-Retarget"] = "#messages"
+        response["HX-Reswap"] = "innerHTML"
+    else:
+        response = render(request, "503.html", context, status=503)
+    response["Retry-After"] = str(db.RETRY_AFTER_SECONDS)
+    return response
 
 
 @manager_required

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.db import retry_on_conflict
 from helpdesk import events
 from helpdesk.models import HelpdeskTeam, Ticket
 from helpdesk.selectors import tasks_for_ticket
@@ -56,7 +57,7 @@ def ticket_create(
     return ticket
 
 
-@transaction.atomic
+@retry_on_conflict
 def ticket_update(*, ticket: Ticket, actor=None, **fields: Any) -> Ticket:
     """Edit a ticket; a `task` among the fields goes through `ticket_set_task`."""
     unknown = set(fields) - TICKET_FIELDS - {"task"}
@@ -75,11 +76,13 @@ def ticket_update(*, ticket: Ticket, actor=None, **fields: Any) -> Ticket:
     elif ticket.task_id:
         _check_task(team=ticket.team, customer=ticket.customer, task=ticket.task)
     if ticket.team_id != old_team.pk:
-        events.ticket_team_changed.send(sender=Ticket, ticket=ticket, old_team=old_team)
+        events.ticket_team_changed.send(
+            sender=Ticket, ticket=ticket, old_team=old_team, actor=actor
+        )
     return ticket
 
 
-@transaction.atomic
+@retry_on_conflict
 def ticket_set_task(*, ticket: Ticket, task: Task | None, actor=None) -> Ticket:
     """Link the ticket to a task; its uninvoiced entries follow (rule 13, via timesheets)."""
     # `of`: lock the ticket only, not its team's and customer's rows (shared by many tickets).
@@ -94,5 +97,5 @@ def ticket_set_task(*, ticket: Ticket, task: Task | None, actor=None) -> Ticket:
         return ticket
     ticket.task = task
     ticket.save(update_fields=["task", "updated_at"])
-    events.ticket_task_changed.send(sender=Ticket, ticket=ticket, old_task=old_task)
+    events.ticket_task_changed.send(sender=Ticket, ticket=ticket, old_task=old_task, actor=actor)
     return ticket

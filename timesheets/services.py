@@ -7,9 +7,27 @@ post_save / post_delete receivers in timesheets.signals call `rollup_entries`; b
 paths here call it themselves). Delivered = the line's minutes summed first and
 converted once into the line's unit.
 
-Lock order: tasks, then order lines, then projects, each by primary key. A log locks
-its ticket's task before its line (`_resolve_target`), and `task_update` locks the task
-before its entries follow it to a new line, so the rollups take tasks first too.
+Lock order. Every write here, and every path that moves entries (helpdesk's
+`ticket_set_task` and `ticket_update`, projects' `task_update`), takes its locks in this
+order, each kind by primary key, never an earlier kind after a later one:
+
+  1. tickets: the entry's, and the one it moves to (helpdesk locks a ticket first);
+  2. tasks: the entry's, and the one it moves to (`task_update` locks its task first);
+  3. entries: the one edited or deleted, or the ticket's entries that follow it;
+  4. order lines, old and new;
+  5. projects (entries without a task count on theirs), old and new;
+  6. the employee's day (rule 12's 24:00 cap): an advisory lock on (employee, date),
+     not the user row, so no foreign-key check on the user waits for it.
+
+An entry is read without a lock to know its ticket, and again once that is locked to
+know its task (which the ticket's moves no longer change); once that is locked, the
+entry is; should it have moved in between, the transaction starts over
+(`core.db.TransientConflict`). The rollups run after the save and take 2, 4 and 5
+again: already held, they wait for nothing. Locks on rows we only recompute figures on
+are FOR NO KEY UPDATE, which a foreign-key check (FOR KEY SHARE) does not wait for.
+Invoicing keeps to it too (invoice, then entries, then lines). A lock race lost anyway
+runs the whole transaction again (`core.db.retry_on_conflict` when the service is the
+outermost block, `core.middleware.ConflictRetryMiddleware` for a request).
 """
 
 import datetime
@@ -18,15 +36,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date
 
+from core.db import TransientConflict, advisory_xact_lock, retry_on_conflict
 from core.errors import ConflictError
-from core.models import AppSettings
+from core.history import history_record_changed
+from core.models import AppSettings, check_not_locked, timesheets_locked_up_to
 from core.numbers import LOOSE_NUMBER_MESSAGE, format_minutes, is_loose_number
 from helpdesk.models import Ticket
 from projects.models import Project, Task
@@ -38,7 +57,8 @@ from timesheets.models import (
     latest_entry_date,
 )
 
-User = get_user_model()
+# Advisory-lock namespace of an employee's day (lock order, step 6).
+DAY_LOCK_NAMESPACE = MAX_MINUTES_PER_DAY
 
 # Fields an invoiced (locked) entry may not change (rule 21); the description may.
 LOCKED_FIELDS = ("date", "minutes", "employee", "project", "task", "ticket")
@@ -105,6 +125,18 @@ def _clean_date(value: Any, *, current: datetime.date | None = None) -> datetime
     return parsed
 
 
+def _check_entry_not_locked(entry: TimesheetEntry, *, action: str) -> None:
+    """Rule 34: an entry dated on or before the lock date (Configuration, "Timesheets
+    locked up to") is closed: not changed (its description neither: the period was
+    reviewed as it is), moved or deleted."""
+    locked = timesheets_locked_up_to()
+    if locked is not None and entry.date <= locked:
+        raise ConflictError(
+            f"This entry is dated {entry.date.isoformat()}, in a locked period (everything up "
+            f"to {locked.isoformat()} is locked): it cannot be {action}."
+        )
+
+
 def _resolve_target(
     *, project: Project | None, task: Task | None, ticket: Ticket | None, lock: bool = False
 ) -> tuple[Project, Task | None, Ticket | None]:
@@ -119,8 +151,8 @@ def _resolve_target(
     tickets = Ticket.objects.select_related("team__project")
     tasks = Task.objects.select_related("project")
     if lock:
-        tickets = tickets.select_for_update(of=("self",))
-        tasks = tasks.select_for_update(of=("self",))
+        tickets = tickets.select_for_update(of=("self",), no_key=True)
+        tasks = tasks.select_for_update(of=("self",), no_key=True)
     if ticket is not None:
         ticket = tickets.get(pk=ticket.pk)
         team = ticket.team
@@ -151,8 +183,9 @@ def _resolve_target(
 def _check_day_total(
     *, employee, date: datetime.date, minutes: int, exclude_pk: int | None = None
 ) -> None:
-    # The employee's row lock serialises their concurrent entries, so the total holds.
-    User.objects.select_for_update().filter(pk=employee.pk).first()
+    # The employee's day lock (lock order, step 6) serialises their concurrent entries of
+    # the day, so the total holds; it locks no row, so it blocks no one else.
+    advisory_xact_lock(namespace=DAY_LOCK_NAMESPACE, key=employee.pk * 1_000_003 + date.toordinal())
     logged = (
         TimesheetEntry.objects.filter(employee=employee, date=date)
         .exclude(pk=exclude_pk)
@@ -168,10 +201,54 @@ def _check_day_total(
         )
 
 
+def _lock(model, ids: Iterable[int | None]) -> None:
+    """Lock these rows FOR NO KEY UPDATE, in primary-key order (a step of the lock order)."""
+    ids = sorted({pk for pk in ids if pk})
+    if ids:
+        rows = model.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+        list(rows.values_list("pk", flat=True))
+
+
+def _lock_lines_and_projects(*, places: Iterable[tuple[int | None, int | None, int]]) -> None:
+    """Steps 4 and 5 for entries at these (task, line, project) places, old and new: the
+    rows their rollup will lock, taken now so that the day lock (step 6) comes after."""
+    places = list(places)
+    _lock(SaleOrderLine, [line for _, line, _ in places])
+    _lock(Project, [project for task, _, project in places if task is None])
+
+
+def _read_under_ticket_lock(*, pk: int, ticket_ids: Iterable[int | None] = ()) -> TimesheetEntry:
+    """Step 1 for an entry: lock its ticket (and `ticket_ids`, where it moves to), then
+    read it again, unlocked: its task is now the one its ticket's moves left it on, and
+    stays so (the entry's lock comes after its task's)."""
+    seen = TimesheetEntry.objects.get(pk=pk)
+    tickets = {seen.ticket_id, *ticket_ids} - {None}
+    if not tickets:
+        return seen
+    _lock(Ticket, tickets)
+    seen = TimesheetEntry.objects.get(pk=pk)
+    if seen.ticket_id is not None and seen.ticket_id not in tickets:
+        raise TransientConflict(f"Timesheet entry {pk} moved while it was being locked.")
+    return seen
+
+
+def _lock_entry(*, pk: int, ticket_id: int | None, task_id: int | None) -> TimesheetEntry:
+    """Step 3: the entry, once its ticket and task (as read unlocked) are locked. If it
+    moved off them meanwhile, those locks are the wrong ones: start over."""
+    entry = (
+        TimesheetEntry.objects.select_for_update(of=("self",))
+        .select_related("ticket__team__project", "task", "project", "employee")
+        .get(pk=pk)
+    )
+    if (entry.ticket_id, entry.task_id) != (ticket_id, task_id):
+        raise TransientConflict(f"Timesheet entry {pk} moved while it was being locked.")
+    return entry
+
+
 # --- entries --------------------------------------------------------------------------
 
 
-@transaction.atomic
+@retry_on_conflict
 def timesheet_log(
     *,
     employee,
@@ -189,7 +266,11 @@ def timesheet_log(
         raise ValidationError({"employee": "Choose an employee."})
     minutes = _clean_minutes(minutes)
     date = _clean_date(date)
+    check_not_locked(date, field="date", label="A timesheet entry")
+    # Steps 1 and 2 (the ticket, its task), then 4 and 5, then the day (6).
     project, task, ticket = _resolve_target(project=project, task=task, ticket=ticket, lock=True)
+    line_id = task.sale_line_id if task else None
+    _lock_lines_and_projects(places=[(task.pk if task else None, line_id, project.pk)])
     _check_day_total(employee=employee, date=date, minutes=minutes)
     entry = TimesheetEntry(
         date=date,
@@ -199,28 +280,37 @@ def timesheet_log(
         ticket=ticket,
         description=description or "",
         minutes=minutes,
-        sale_line_id=task.sale_line_id if task else None,
+        sale_line_id=line_id,
     )
     entry.full_clean()
     entry.save()
     return entry
 
 
-@transaction.atomic
+@retry_on_conflict
 def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> TimesheetEntry:
     """Edit an entry. An invoiced entry only takes a new description (rule 21)."""
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError(f"Unknown timesheet fields: {', '.join(sorted(unknown))}.")
-    entry = (
-        TimesheetEntry.objects.select_for_update(of=("self",))
-        .select_related("ticket__team__project", "task", "project", "employee")
-        .get(pk=entry.pk)
-    )
     if "minutes" in changes:
         changes["minutes"] = _clean_minutes(changes["minutes"])
     if "date" in changes:
         changes["date"] = _clean_date(changes["date"], current=entry.date)
+    new_ticket = [_pk(changes["ticket"])] if "ticket" in changes else []
+    seen = _read_under_ticket_lock(pk=entry.pk, ticket_ids=new_ticket)  # step 1
+    moves = {key for key in ("project", "task", "ticket") if key in changes}
+    moves = {key for key in moves if _differs(seen, key, changes[key])}
+    task_ids = {seen.task_id}
+    if moves:
+        ticket_id = _pk(changes["ticket"]) if "ticket" in moves else seen.ticket_id
+        if ticket_id:  # the ticket decides the task: as it is, now that it is locked
+            task_ids.add(Ticket.objects.values_list("task_id", flat=True).get(pk=ticket_id))
+        else:
+            task_ids.add(_pk(changes["task"]) if "task" in moves else seen.task_id)
+    _lock(Task, task_ids)  # step 2
+    entry = _lock_entry(pk=entry.pk, ticket_id=seen.ticket_id, task_id=seen.task_id)  # 3
+    was = (entry.task_id, entry.sale_line_id, entry.project_id)
     changed = {k: v for k, v in changes.items() if _differs(entry, k, v)}
     if entry.is_locked:
         blocked = [k for k in changed if k in LOCKED_FIELDS]
@@ -232,6 +322,9 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
     if not changed:
         return entry
     _check_feature()
+    _check_entry_not_locked(entry, action="changed")
+    if "date" in changed:
+        check_not_locked(changed["date"], field="date", label="A timesheet entry")
     if "description" in changed:
         entry.description = changed["description"] or ""
     moves = {"project", "task", "ticket"} & set(changed)
@@ -242,19 +335,23 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
         else:  # off a ticket, or never on one: the entry keeps what is not changed
             task = changed.get("task", entry.task)
             project = changed.get("project", task.project if task else entry.project)
-        # Not locked here: the entry is locked already, and ticket_set_task locks the
-        # ticket before its entries; taking them in the other order could deadlock.
+        # Its tickets and tasks are locked (steps 1, 2): this reads them as they are.
         entry.project, entry.task, entry.ticket = _resolve_target(
             project=project, task=task, ticket=ticket
         )
+        if entry.task_id not in task_ids:  # steps 1, 2 locked for another move: start over
+            raise TransientConflict(f"Timesheet entry {entry.pk} moved while being locked.")
         entry.sale_line_id = entry.task.sale_line_id if entry.task else None
     for key in ("date", "minutes", "employee"):
         if key in changed:
             setattr(entry, key, changed[key])
+    _lock_lines_and_projects(  # steps 4, 5
+        places=[was, (entry.task_id, entry.sale_line_id, entry.project_id)]
+    )
     if {"date", "minutes", "employee"} & set(changed):
         if entry.employee is None:
             raise ValidationError({"employee": "Choose an employee."})
-        _check_day_total(
+        _check_day_total(  # step 6
             employee=entry.employee, date=entry.date, minutes=entry.minutes, exclude_pk=entry.pk
         )
     entry.full_clean()
@@ -264,57 +361,103 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
 
 def _differs(entry: TimesheetEntry, field: str, value: Any) -> bool:
     if field in ("employee", "project", "task", "ticket"):
-        return getattr(entry, f"{field}_id") != (value.pk if value is not None else None)
+        return getattr(entry, f"{field}_id") != _pk(value)
     return getattr(entry, field) != value
 
 
-@transaction.atomic
+def _pk(record) -> int | None:
+    return record.pk if record is not None else None
+
+
+@retry_on_conflict
 def timesheet_delete(*, entry: TimesheetEntry, actor=None) -> None:
-    entry = TimesheetEntry.objects.select_for_update().get(pk=entry.pk)
+    seen = _read_under_ticket_lock(pk=entry.pk)  # step 1
+    _lock(Task, [seen.task_id])  # step 2
+    entry = _lock_entry(pk=entry.pk, ticket_id=seen.ticket_id, task_id=seen.task_id)  # step 3
     if entry.is_locked:
         raise ConflictError("This entry is on an invoice and cannot be deleted.")
+    _check_entry_not_locked(entry, action="deleted")
+    _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])
     entry.delete()
 
 
 # --- moves that follow a ticket or a task --------------------------------------------
 
 
-@transaction.atomic
-def entries_follow_ticket(*, ticket: Ticket) -> int:
+@retry_on_conflict
+def entries_follow_ticket(*, ticket: Ticket, actor=None) -> int:
     """Rules 10 and 13: the ticket's uninvoiced entries move to its (new) task and to its
-    (new) team's project; invoiced ones stay where they were billed."""
-    entries = TimesheetEntry.objects.select_for_update().filter(
-        ticket=ticket, invoice_line__isnull=True
+    (new) team's project; invoiced ones stay where they were billed. Each moved entry's
+    history records the move and `actor`, who made it (a bulk UPDATE writes none itself).
+
+    The ticket's lock (step 1; helpdesk, the caller, holds it already) keeps entries from
+    joining or leaving it meanwhile; the entries' tasks and the new one are locked before
+    the entries (step 2).
+    """
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("team")
+        .get(pk=ticket.pk)
     )
-    where = set(entries.values_list("sale_line_id", "task_id", "project_id"))
-    task = ticket.task
+    entries = TimesheetEntry.objects.filter(ticket=ticket, invoice_line__isnull=True)
+    locked = timesheets_locked_up_to()
+    if locked is not None:  # rule 34: entries of a locked period stay where they are
+        entries = entries.filter(date__gt=locked)
+    task_ids = set(entries.values_list("task_id", flat=True)) | {ticket.task_id}
+    _lock(Task, task_ids)  # step 2
+    rows = list(  # step 3
+        entries.select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "task_id", "sale_line_id", "project_id")
+    )
+    if not {task_id for _, task_id, _, _ in rows} <= task_ids:  # an invoice freed one
+        raise TransientConflict(f"Ticket {ticket.pk}'s entries changed while being locked.")
+    task = Task.objects.get(pk=ticket.task_id) if ticket.task_id else None
     new_line_id = task.sale_line_id if task else None
     # The task's project (a ticket's task is one of its team's); without a task, the
     # team's, if it has one (a team without a project leaves them where they are).
     project_id = task.project_id if task else ticket.team.project_id
+    pks, places = [], []
+    for pk, *place in rows:
+        new_place = (ticket.task_id, new_line_id, project_id or place[2])
+        if tuple(place) != new_place:
+            pks.append(pk)
+            places += [tuple(place), new_place]
+    if not pks:
+        return 0
+    _lock_lines_and_projects(places=places)  # steps 4, 5
     changes = {"task": task, "sale_line_id": new_line_id}
     if project_id:
         changes["project_id"] = project_id
-    moved = entries.update(**changes)
-    # Entries without a task count on their project, before and after the move.
-    projects = {p for _, task_id, p in where if task_id is None}
-    if task is None:
-        projects |= {project_id} if project_id else {p for _, _, p in where}
+    moved = TimesheetEntry.objects.filter(pk__in=pks).update(**changes)
+    history_record_changed(
+        TimesheetEntry, pks, user=actor, reason=f"Followed ticket #{ticket.pk} (rules 10, 13)"
+    )
     rollup_entries(
-        task_ids={task_id for _, task_id, _ in where} | {task.pk if task else None},
-        line_ids={line_id for line_id, _, _ in where} | {new_line_id},
-        project_ids=projects,
+        task_ids=[task_id for task_id, _, _ in places],
+        line_ids=[line_id for _, line_id, _ in places],
+        project_ids=[project for task_id, _, project in places if task_id is None],
     )
     return moved
 
 
 @transaction.atomic
 def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
-    """The task bills another order line: its entries follow, unless some are invoiced."""
-    entries = TimesheetEntry.objects.select_for_update().filter(task=task)
-    if entries.filter(invoice_line__isnull=False).exists():
+    """The task bills another order line: its entries follow, unless some are invoiced
+    or dated in a locked period (rule 34). The caller (`task_update`) holds the task's
+    lock (step 2); entries, then lines."""
+    entries = TimesheetEntry.objects.filter(task=task)
+    rows = entries.select_for_update(of=("self",)).order_by("pk")
+    rows = list(rows.values_list("invoice_line_id", "date"))
+    if any(invoice_line for invoice_line, _ in rows):
         raise ConflictError(
             f"Task “{task}” has invoiced entries; its sales order item cannot change."
+        )
+    lock_date = timesheets_locked_up_to()
+    if lock_date is not None and any(day <= lock_date for _, day in rows):
+        raise ConflictError(
+            f"Task “{task}” has entries dated up to {lock_date.isoformat()}, a locked period; "
+            "its sales order item cannot change."
         )
     moved = entries.update(sale_line_id=task.sale_line_id)
     rollup_delivered(line_ids={old_sale_line_id, task.sale_line_id})
@@ -335,9 +478,9 @@ def rollup_entries(
     task_ids = sorted({pk for pk in task_ids if pk})
     project_ids = sorted({pk for pk in project_ids if pk})
     with transaction.atomic():
-        _lock_in_order(Task, task_ids)
+        _lock(Task, task_ids)
         rollup_delivered(line_ids=line_ids)
-        _lock_in_order(Project, project_ids)
+        _lock(Project, project_ids)
         _write_logged(task_ids=task_ids, project_ids=project_ids)
 
 
@@ -358,12 +501,6 @@ def rollup_entry(*, entry: TimesheetEntry) -> None:
     entry._loaded_sale_line_id = entry.sale_line_id
     entry._loaded_task_id = entry.task_id
     entry._loaded_project_id = entry.project_id
-
-
-def _lock_in_order(model, ids: list[int]) -> None:
-    if ids:
-        locked = model.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        list(locked.values_list("pk", flat=True))
 
 
 def _write_logged(*, task_ids: list[int], project_ids: list[int]) -> None:
@@ -404,7 +541,7 @@ def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
         return
     with transaction.atomic():
         lines = list(
-            SaleOrderLine.objects.select_for_update(of=("self",))
+            SaleOrderLine.objects.select_for_update(of=("self",), no_key=True)
             .select_related("uom")
             .filter(pk__in=ids)
             .order_by("pk")

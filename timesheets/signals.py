@@ -20,13 +20,13 @@ def rollup_on_delete(sender, instance: TimesheetEntry, **kwargs):
 
 
 @receiver(helpdesk_events.ticket_task_changed, dispatch_uid="timesheets_follow_ticket")
-def follow_ticket_task(sender, ticket, old_task, **kwargs):
-    services.entries_follow_ticket(ticket=ticket)
+def follow_ticket_task(sender, ticket, old_task, actor=None, **kwargs):
+    services.entries_follow_ticket(ticket=ticket, actor=actor)
 
 
 @receiver(helpdesk_events.ticket_team_changed, dispatch_uid="timesheets_follow_ticket_team")
-def follow_ticket_team(sender, ticket, old_team, **kwargs):
-    services.entries_follow_ticket(ticket=ticket)
+def follow_ticket_team(sender, ticket, old_team, actor=None, **kwargs):
+    services.entries_follow_ticket(ticket=ticket, actor=actor)
 
 
 @receiver(project_events.task_sale_line_changed, dispatch_uid="timesheets_follow_task")

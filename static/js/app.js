@@ -104,6 +104,9 @@
 
   document.addEventListener("htmx:beforeSwap", function (ev) {
     if (isLoginAnswer(ev.detail)) { ev.detail.shouldSwap = false; ev.detail.isError = true; }
+    // A write that lost a lock race answers 503 with its message for #messages
+    // (HX-Retarget): swap it in, and still mark the cell or row as not saved.
+    if (ev.detail.xhr.status === 503) { ev.detail.shouldSwap = true; }
   });
   ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.addEventListener(name, showFailure);
