@@ -243,78 +243,60 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-@manager_required
-def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
-    """Register Payment: amount (the amount due by default), date, method, reference."""
-    invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
+def _money_form(request: HttpRequest, pk: int, *, refund: bool) -> HttpResponse:
+    """Register Payment on an invoice, or Register Refund on a credit note: the same form
+    (the amount still due, or still owed back, by default), the same answers."""
+    document = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
     form = PaymentForm(
         request.POST if request.method == "POST" else None,
-        initial={"amount": invoice.amount_due, "date": timezone.localdate(), "method": "bank"},
+        initial={"amount": document.amount_due, "date": timezone.localdate(), "method": "bank"},
     )
+    noun = "refund" if refund else "payment"
     if request.method == "POST" and form.is_valid():
         try:
-            payment = services.payment_register(
-                invoice=invoice, actor=request.user, **form.cleaned_data
-            )
+            if refund:
+                money = services.refund_register(
+                    credit_note=document, actor=request.user, **form.cleaned_data
+                )
+            else:
+                money = services.payment_register(
+                    invoice=document, actor=request.user, **form.cleaned_data
+                )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            invoice.refresh_from_db()
-            state = invoice.get_payment_state_display()
-            if payment.recorded_before:
+            document.refresh_from_db()
+            state = document.get_payment_state_display()
+            if money.recorded_before:
                 messages.info(
                     request,
-                    f"This payment was registered a moment ago; it is recorded once. "
-                    f"{invoice} is {state}.",
+                    f"This {noun} was registered a moment ago; it is recorded once. "
+                    f"{document} is {state}.",
                 )
             else:
-                messages.success(request, f"Payment registered: {invoice} is {state}.")
+                messages.success(request, f"{noun.capitalize()} registered: {document} is {state}.")
             return redirect("invoicing:invoice_detail", pk=pk)
     status = 400 if form.errors else 200
     return render(
         request,
         "invoicing/payment_form.html",
-        {"invoice": invoice, "form": form, "refund": False},
+        {"invoice": document, "form": form, "refund": refund},
         status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def payment_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register Payment: amount (the amount due by default), date, method, reference."""
+    return _money_form(request, pk, refund=False)
 
 
 @require_http_methods(["GET", "POST"])
 @manager_required
 def refund_register(request: HttpRequest, pk: int) -> HttpResponse:
     """Register Refund on a credit note: at most the refund it still owes (rule 32)."""
-    credit_note = get_object_or_404(Invoice.objects.select_related("customer"), pk=pk)
-    form = PaymentForm(
-        request.POST if request.method == "POST" else None,
-        initial={"amount": credit_note.amount_due, "date": timezone.localdate(), "method": "bank"},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            refund = services.refund_register(
-                credit_note=credit_note, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            credit_note.refresh_from_db()
-            state = credit_note.get_payment_state_display()
-            if refund.recorded_before:
-                messages.info(
-                    request,
-                    f"This refund was registered a moment ago; it is recorded once. "
-                    f"{credit_note} is {state}.",
-                )
-            else:
-                messages.success(request, f"Refund registered: {credit_note} is {state}.")
-            return redirect("invoicing:invoice_detail", pk=pk)
-    status = 400 if form.errors else 200
-    return render(
-        request,
-        "invoicing/payment_form.html",
-        {"invoice": credit_note, "form": form, "refund": True},
-        status=status,
-    )
+    return _money_form(request, pk, refund=True)
 
 
 @require_POST

@@ -253,25 +253,37 @@ def payment_register(
         invoice = invoice_lock(invoice_id=invoice.pk)
         if invoice.move_type != Invoice.INVOICE or invoice.state != Invoice.POSTED:
             raise ConflictError("Payments are registered on validated customer invoices only.")
-        twin = _recorded_before(invoice=invoice, amount=amount, date=date, reference=reference)
-        if twin is not None:
-            return twin
-        if amount > invoice.amount_due:
-            raise ValidationError(
-                {
-                    "amount": f"Overpayment refused: {invoice} has {invoice.amount_due} "
-                    f"{invoice.currency} left to pay."
-                }
-            )
-        payment = _record(
-            invoice=invoice,
+        overpaid = (
+            f"Overpayment refused: {invoice} has {invoice.amount_due} {invoice.currency} "
+            "left to pay."
+        )
+        return _record_once(
+            settled=invoice,
+            on=invoice,
             amount=amount,
             date=date,
             method=method,
             reference=reference,
             actor=actor,
+            too_much=overpaid,
         )
-        invoice_refresh_payment_state(invoice=invoice)
+
+
+def _record_once(
+    *, settled: Invoice, on: Invoice, amount, date, method, reference, actor, too_much: str
+) -> Payment:
+    """Record money on `on` (locked) once: the twin submitted within a minute is returned
+    instead; more than `on` has due is refused with `too_much`; then the settlement of
+    `settled`, the customer invoice, is recomputed."""
+    twin = _recorded_before(invoice=on, amount=amount, date=date, reference=reference)
+    if twin is not None:
+        return twin
+    if amount > on.amount_due:
+        raise ValidationError({"amount": too_much})
+    payment = _record(
+        invoice=on, amount=amount, date=date, method=method, reference=reference, actor=actor
+    )
+    invoice_refresh_payment_state(invoice=settled)
     return payment
 
 
@@ -297,26 +309,16 @@ def refund_register(
         original, note = _lock_for_settlement(invoice_id=credit_note.pk)
         if note.move_type != Invoice.CREDIT_NOTE or note.state != Invoice.POSTED:
             raise ConflictError("Refunds are registered on posted credit notes only.")
-        twin = _recorded_before(invoice=note, amount=amount, date=date, reference=reference)
-        if twin is not None:
-            return twin
-        if amount > note.amount_due:
-            raise ValidationError(
-                {
-                    "amount": f"Refund refused: {note} owes the customer {note.amount_due} "
-                    f"{note.currency}."
-                }
-            )
-        refund = _record(
-            invoice=note,
+        return _record_once(
+            settled=original,
+            on=note,
             amount=amount,
             date=date,
             method=method,
             reference=reference,
             actor=actor,
+            too_much=f"Refund refused: {note} owes the customer {note.amount_due} {note.currency}.",
         )
-        invoice_refresh_payment_state(invoice=original)
-    return refund
 
 
 def payment_cancel(*, payment: Payment, reason: str, actor=None) -> Payment:
