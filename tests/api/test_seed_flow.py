@@ -27,7 +27,11 @@ def test_example_1_days_delivered_from_an_empty_database(admin, manager, helpdes
             "/api/v1/settings/", {"timesheets_enabled": True, "uom_enabled": True}, format="json"
         )
     )
-    assert settings == {"timesheets_enabled": True, "uom_enabled": True}
+    assert settings == {
+        "timesheets_enabled": True,
+        "uom_enabled": True,
+        "timesheets_locked_up_to": None,
+    }
 
     project = ok(
         admin_api.post(
