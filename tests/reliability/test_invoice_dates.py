@@ -102,9 +102,9 @@ def test_an_invoice_is_not_dated_before_the_last_posted_date_of_its_series_even_
 
 
 def test_the_lock_date_closes_invoice_dates_on_and_before_it():
+    draft = a_draft()  # its time logged before the period was locked
     lock_up_to(DAY)
     assert timesheets_locked_up_to() == DAY
-    draft = a_draft()
 
     for day in (DAY, DAY - datetime.timedelta(days=1), datetime.date(1, 1, 1)):
         with pytest.raises(ValidationError) as refused:
