@@ -246,6 +246,7 @@ def test_verify_notices_the_last_invoice_of_a_series_deleted():
         [last.pk],
     )
     _bypass("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [last.pk])
+    _bypass("DELETE FROM invoicing_invoiceemail WHERE invoice_id = %s", [last.pk])
     _bypass("DELETE FROM invoicing_invoice WHERE id = %s", [last.pk])
 
     ok, out = _verify()
