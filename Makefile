@@ -1,9 +1,11 @@
 # Billable: two commands for a fresh clone.
 #   make run    virtualenv, install, migrate SQLite, load the demo data, serve on 127.0.0.1:8000
+#               (make run PORT=8001 serves on another port)
 #   make test   install the dev dependencies and run the whole suite
 #
-# The dependencies are read from pyproject.toml (the single list we keep), so
-# there is no requirements file to drift out of sync.
+# pyproject.toml states what we depend on (ranges); requirements.txt (runtime) and
+# requirements-dev.txt (runtime + dev) pin every package with its hashes, and are what
+# gets installed. `make lock` writes them again (README, "Upgrading dependencies").
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,25 +13,31 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Locally the test database is kept between runs (new migrations are applied to it);
+# CI (CI=true) builds it afresh.
+PYTEST_DB ?= $(if $(CI),--create-db,--reuse-db)
+LOCK_ARGS ?=
 
-# Prints the dependency list of pyproject.toml: the runtime ones, plus the extras named.
-DEPS_OF = $(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + [d for g in sys.argv[1:] for d in p["optional-dependencies"][g]]))'
-
-.PHONY: run test lint install install-dev migrate demo
+.PHONY: run test lint install install-dev migrate demo lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps re-run the install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(DEPS_OF) > $(VENV)/requirements.txt
-	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+# Stamps re-run the install only when a lock file changes.
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(DEPS_OF) dev > $(VENV)/requirements-dev.txt
-	$(PY) -m pip install --quiet -r $(VENV)/requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
+
+# make lock [LOCK_ARGS=--upgrade | "--upgrade-package django"]: the lock files from
+# pyproject.toml (the dev lock is held to the runtime one's versions).
+LOCK_FLAGS = --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: install-dev
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) -o requirements.txt pyproject.toml
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) --extra dev -c requirements.txt -o requirements-dev.txt pyproject.toml
 
 install: $(VENV)/.installed
 
@@ -47,13 +55,14 @@ run: demo
 
 # pytest exits 5 when it collected no test: say so loudly, it is not a crash.
 test: install-dev
-	@rc=0; $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -p no:cacheprovider $(PYTEST_DB) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test"; rc=0; fi; \
 	exit $$rc
 
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 .PHONY: bench serve-prod worker loadtest backup restore
 

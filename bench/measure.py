@@ -12,10 +12,10 @@ run inside a transaction that is rolled back, so `--skip-load` can measure again
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 import os
 import platform
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -34,8 +34,10 @@ from django.urls import NoReverseMatch, reverse
 
 from bench.loader import Fixtures
 from invoicing.models import Invoice
+from invoicing.services import billing_run, invoice_create_from_order, invoice_pdf_bytes
 from sales.models import Product, SaleOrder, SaleOrderLine
 from timesheets.models import TimesheetEntry
+from timesheets.services import recompute_all_delivered, timesheet_delete, timesheet_log
 
 FIGURE_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 
@@ -98,13 +100,6 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _service(module: str, name: str) -> Callable:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise NotAvailable(f"{module}.{name} does not exist (yet)") from None
-
-
 def _need(value, what: str):
     if value is None:
         raise NotAvailable(f"{what} is not in the database (load the bench data first)")
@@ -127,8 +122,6 @@ def machine_info() -> dict[str, Any]:
             cursor.execute("SHOW server_version")
             info["postgresql"] = cursor.fetchone()[0]
     else:
-        import sqlite3
-
         info["postgresql"] = "sqlite"
         info["sqlite"] = sqlite3.sqlite_version
     return info
@@ -203,7 +196,7 @@ def _month_query(fx: Fixtures) -> dict[str, Any]:
     return {"customer": customer, "date_from": fx.month[0], "date_to": fx.month[1]}
 
 
-def _nothing(fx: Fixtures) -> dict[str, Any]:
+def _nothing(_fixtures: Fixtures) -> dict[str, Any]:
     return {}
 
 
@@ -216,7 +209,7 @@ PAGES = (
         "team_overview",
         "Helpdesk teams overview (the staff home page), the data's current week",
         ("helpdesk:team_list",),
-        lambda fx: {},
+        _nothing,
         _week_query,
         _week_of_data,
     ),
@@ -248,7 +241,7 @@ PAGES = (
         "my_week",
         "My Timesheets, one week",
         ("timesheets:my_week", "timesheets:my_timesheets", "timesheets:mine"),
-        lambda fx: {},
+        _nothing,
         _week_query,
         _week_floor,
     ),
@@ -256,7 +249,7 @@ PAGES = (
         "all_timesheets",
         "All Timesheets, one customer-month",
         ("timesheets:all", "timesheets:all_entries", "timesheets:entry_list"),
-        lambda fx: {},
+        _nothing,
         _month_query,
         _month_query,
     ),
@@ -264,7 +257,7 @@ PAGES = (
         "invoice_list",
         "Invoice list",
         ("invoicing:invoice_list",),
-        lambda fx: {},
+        _nothing,
         _nothing,
         _nothing,
     ),
@@ -272,7 +265,7 @@ PAGES = (
         "project_list",
         "Project list",
         ("projects:project_list",),
-        lambda fx: {},
+        _nothing,
         _nothing,
         _nothing,
     ),
@@ -341,7 +334,7 @@ class Bench:
         fixtures: Fixtures,
         scale: str,
         runs: int | None = None,
-        log: Callable[[str], None] = lambda message: None,
+        log: Callable[[str], None] = lambda _message: None,
     ):
         self.fixtures = fixtures
         self.scale = scale
@@ -376,8 +369,6 @@ class Bench:
     # B1 ---------------------------------------------------------------------------------
 
     def log_entry(self) -> list[Figure]:
-        timesheet_log = _service("timesheets.services", "timesheet_log")
-        timesheet_delete = _service("timesheets.services", "timesheet_delete")
         fx = self.fixtures
         manager = _need(fx.manager, "The bench manager")
         hot = _need(fx.hot_ticket, "The hot line's ticket")
@@ -517,7 +508,6 @@ class Bench:
     # B4 ---------------------------------------------------------------------------------
 
     def billing(self) -> list[Figure]:
-        billing_run = _service("invoicing.services", "billing_run")
         fx = self.fixtures
         up_to = fx.end
         expected = _unbilled_by_line(up_to)
@@ -557,7 +547,6 @@ class Bench:
     # B5 ---------------------------------------------------------------------------------
 
     def recompute(self) -> list[Figure]:
-        recompute_all_delivered = _service("timesheets.services", "recompute_all_delivered")
         samples, differences = [], 0
         for _ in range(self.runs(3 if self.scale == "full" else 5)):
             start = time.perf_counter()
@@ -576,13 +565,11 @@ class Bench:
     # B6 ---------------------------------------------------------------------------------
 
     def pdf(self) -> list[Figure]:
-        create = _service("invoicing.services", "invoice_create_from_order")
-        invoice_pdf_bytes = _service("invoicing.services", "invoice_pdf_bytes")
         fx = self.fixtures
         order = _need(fx.pdf_order, "The order of the PDF invoice")
         samples = []
         with rolled_back():
-            invoice = create(order=order, up_to=fx.end, actor=fx.manager)
+            invoice = invoice_create_from_order(order=order, up_to=fx.end, actor=fx.manager)
             entries = TimesheetEntry.objects.filter(invoice_line__invoice=invoice).count()
             size = 0
             for _ in range(self.runs(3)):

@@ -62,7 +62,7 @@ def describe(error: BaseException) -> str:
 
 def pause_before_retry(attempt: int) -> None:
     """Up to 25, 50, 100 ms...: random, so the two losers do not collide again in step."""
-    time.sleep(random.uniform(0, 0.025 * 2 ** (attempt - 1)))
+    time.sleep(random.uniform(0, 0.025 * 2 ** (attempt - 1)))  # noqa: S311 (jitter, not a secret)
 
 
 def retry_on_conflict(func: F | None = None, *, attempts: int = ATTEMPTS, using: str | None = None):

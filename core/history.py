@@ -33,6 +33,16 @@ class HistoryEvent:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+def attribute_to(instance: models.Model, actor) -> None:
+    """Name `actor` in the history row that the next save or delete of `instance` writes.
+
+    The request middleware names the session's user; a service called from the API (token
+    users authenticate after the middleware), a command or a task knows its actor only
+    from its `actor` argument."""
+    if actor is not None:
+        instance._history_user = actor
+
+
 def audited_model(label: str) -> type[models.Model] | None:
     if label not in AUDITED:
         return None
@@ -89,8 +99,10 @@ def _history_insert(model, pks, *, history_type: str, user=None, reason=None) ->
     with connection.cursor() as cursor:
         for offset in range(0, len(pks), 10_000):
             chunk = pks[offset : offset + 10_000]
+            # Only quoted table and column names from the models are formatted in; the
+            # values are parameters.
             cursor.execute(
-                f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "
+                f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, "  # noqa: S608
                 "history_change_reason, history_type, history_user_id) "
                 f"SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
                 f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})",

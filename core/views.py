@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from core import db, roles
 from core.context_processors import app_settings
 from core.forms import ConfigurationForm
+from core.history import AUDITED, audited_model, record_history
 from core.models import AppSettings
 
 View = Callable[..., HttpResponse]
@@ -89,7 +90,10 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return render(request, "403.html", {"exception": exception}, status=403)
 
 
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def page_not_found(
+    request: HttpRequest,
+    exception: Exception | None = None,  # noqa: ARG001 (Django's handler404 signature)
+) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
@@ -110,8 +114,6 @@ def conflict_response(request: HttpRequest) -> HttpResponse:
 @manager_required
 def history(request: HttpRequest, label: str, pk: int) -> HttpResponse:
     """The audit trail of one record, for managers."""
-    from core.history import AUDITED, audited_model, record_history
-
     model = audited_model(label)
     if model is None:
         raise Http404("No history is kept for this kind of record.")

@@ -39,7 +39,6 @@ def ticket_create(
     stage: str = Ticket.NEW,
     assignee=None,
     task: Task | None = None,
-    actor=None,
 ) -> Ticket:
     ticket = Ticket(
         team=team,

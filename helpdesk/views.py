@@ -69,7 +69,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     form = lean_form(TicketForm(request.POST or None, initial=initial))
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_create(**form.service_fields(), actor=request.user)
+            ticket = services.ticket_create(**form.service_fields())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:

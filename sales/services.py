@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ConflictError
+from core.history import attribute_to
 from core.numbers import LOOSE_NUMBER_MESSAGE, is_loose_number
 from core.sequences import sequence_next
 from sales import events
@@ -215,6 +216,7 @@ def order_confirm(*, order: SaleOrder, actor=None) -> SaleOrder:
         raise ValidationError("Add at least one line before confirming.")
     order.state = SaleOrder.SALE
     order.confirmed_at = timezone.now()
+    attribute_to(order, actor)
     order.save(update_fields=["state", "confirmed_at"])
     events.order_confirmed.send(sender=SaleOrder, order=order)
     return order
@@ -231,5 +233,6 @@ def order_cancel(*, order: SaleOrder, actor=None) -> SaleOrder:
             f"{order.name} has invoices: cancel the drafts or credit the posted invoices first."
         )
     order.state = SaleOrder.CANCEL
+    attribute_to(order, actor)
     order.save(update_fields=["state"])
     return order

@@ -34,6 +34,7 @@ the stack could not be set up). The database is dropped at the end unless `--kee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -729,26 +730,20 @@ class Client(threading.Thread):
             thread.join(timeout=90)
 
     def _payment_twin(self, invoice: int, body: dict) -> None:
-        try:
+        with contextlib.suppress(Stop):
             self.call(
                 "api: payment (twin)", "POST", f"{API}/invoices/{invoice}/payments/", body=body
             )
-        except Stop:
-            pass
 
     def together(self, *calls) -> None:
         """Send these calls at the same moment, each (but the last) from its own thread."""
         barrier = threading.Barrier(len(calls))
 
         def send(call) -> None:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
-            try:
+            with contextlib.suppress(Stop):
                 call()
-            except Stop:
-                pass
 
         threads = [threading.Thread(target=send, args=(c,), daemon=True) for c in calls[:-1]]
         for thread in threads:

@@ -60,7 +60,7 @@ _logged_in = 0
 
 
 @events.test_start.add_listener
-def _count_from_zero(environment, **kwargs) -> None:
+def _count_from_zero(**kwargs) -> None:
     global _logged_in
     _logged_in = 0
 

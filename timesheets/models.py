@@ -1,4 +1,6 @@
 import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -19,6 +21,15 @@ EARLIEST_ENTRY_DATE = datetime.date(2000, 1, 1)
 def latest_entry_date() -> datetime.date:
     """Tomorrow, in the site's time zone: the latest date an entry may have (rule 34)."""
     return timezone.localdate() + datetime.timedelta(days=1)
+
+
+class EntryPlace(NamedTuple):
+    """Where an entry counts: the keys of the three rollups (Delivered of the order line,
+    Task.logged_minutes, Project.untasked_minutes)."""
+
+    sale_line_id: int | None
+    task_id: int | None
+    project_id: int | None
 
 
 class TimesheetEntry(models.Model):
@@ -122,24 +133,32 @@ class TimesheetEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.employee} {self.duration_display}"
 
+    # Where the entry counted when it was loaded or last rolled up; None for an entry
+    # not yet saved. The one record of an entry's previous place: the save and delete
+    # signals (timesheets/signals.py -> services.rollup_entry) recompute the old line,
+    # task and project as well as the new ones, whoever saved it (a service, the admin
+    # or a shell).
+    loaded_place: EntryPlace | None = None
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # Remember where it was as loaded, so the rollups can recompute the old line, task
-        # and project after a move.
-        instance._loaded_sale_line_id = instance.__dict__.get("sale_line_id")
-        instance._loaded_task_id = instance.__dict__.get("task_id")
-        instance._loaded_project_id = instance.__dict__.get("project_id")
+        instance.remember_place()
         return instance
+
+    def remember_place(self) -> None:
+        """Record the entry's place as it is now (fields not loaded count as unknown)."""
+        loaded = self.__dict__
+        self.loaded_place = EntryPlace(
+            loaded.get("sale_line_id"), loaded.get("task_id"), loaded.get("project_id")
+        )
 
     @property
     def duration_display(self) -> str:
         return format_minutes(self.minutes)
 
     @property
-    def hours(self):
-        from decimal import Decimal
-
+    def hours(self) -> Decimal:
         return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
 
     @property

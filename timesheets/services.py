@@ -44,7 +44,7 @@ from django.utils.dateparse import parse_date
 
 from core.db import TransientConflict, advisory_xact_lock, retry_on_conflict
 from core.errors import ConflictError
-from core.history import history_record_changed
+from core.history import attribute_to, history_record_changed
 from core.models import AppSettings, check_not_locked, timesheets_locked_up_to
 from core.numbers import LOOSE_NUMBER_MESSAGE, format_minutes, is_loose_number
 from helpdesk.models import Ticket
@@ -283,6 +283,7 @@ def timesheet_log(
         sale_line_id=line_id,
     )
     entry.full_clean()
+    attribute_to(entry, actor)
     entry.save()
     return entry
 
@@ -355,6 +356,7 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
             employee=entry.employee, date=entry.date, minutes=entry.minutes, exclude_pk=entry.pk
         )
     entry.full_clean()
+    attribute_to(entry, actor)
     entry.save()
     return entry
 
@@ -378,6 +380,7 @@ def timesheet_delete(*, entry: TimesheetEntry, actor=None) -> None:
         raise ConflictError("This entry is on an invoice and cannot be deleted.")
     _check_entry_not_locked(entry, action="deleted")
     _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])
+    attribute_to(entry, actor)
     entry.delete()
 
 
@@ -485,22 +488,20 @@ def rollup_entries(
 
 
 def rollup_entry(*, entry: TimesheetEntry) -> None:
-    """After one entry was saved or deleted: where it is now and where it was as loaded."""
-    loaded = hasattr(entry, "_loaded_task_id")
-    old_task_id = getattr(entry, "_loaded_task_id", None)
+    """After one entry was saved or deleted: recompute where it is now and where it was
+    (`TimesheetEntry.loaded_place`), then remember the new place."""
+    was = entry.loaded_place
     projects = set()
     if entry.task_id is None:
         projects.add(entry.project_id)
-    if loaded and old_task_id is None:
-        projects.add(entry._loaded_project_id)
+    if was is not None and was.task_id is None:
+        projects.add(was.project_id)
     rollup_entries(
-        task_ids={old_task_id, entry.task_id},
-        line_ids={getattr(entry, "_loaded_sale_line_id", None), entry.sale_line_id},
+        task_ids={was and was.task_id, entry.task_id},
+        line_ids={was and was.sale_line_id, entry.sale_line_id},
         project_ids=projects,
     )
-    entry._loaded_sale_line_id = entry.sale_line_id
-    entry._loaded_task_id = entry.task_id
-    entry._loaded_project_id = entry.project_id
+    entry.remember_place()
 
 
 def _write_logged(*, task_ids: list[int], project_ids: list[int]) -> None:

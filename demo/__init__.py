@@ -1,0 +1,1 @@
+"""The demo data of `make run` (`manage.py seed_demo`)."""
