@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -138,8 +139,6 @@ class TimesheetEntry(models.Model):
 
     @property
     def hours(self):
-        from decimal import Decimal
-
         return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
 
     @property
