@@ -5,7 +5,6 @@ of the invoice; the stored PDF and its reuse are `invoicing.services.pdf_store`'
 """
 
 from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from invoicing.documents import invoice_document
 from invoicing.models import Invoice
@@ -24,4 +23,9 @@ class InvoicePdfRenderer:
         return render_to_string(self.template_name, {"document": invoice_document(invoice=invoice)})
 
     def render(self, invoice: Invoice) -> bytes:
+        # Not a cycle: WeasyPrint's import parses its C bindings (cffi) and loads Pango,
+        # 1 to 4 s (python -X importtime); at module top every process would pay it at
+        # startup (manage.py check: 3 s -> 7 s), so only the first render does.
+        from weasyprint import HTML
+
         return HTML(string=self.html(invoice), url_fetcher=_refuse_fetch).write_pdf()
