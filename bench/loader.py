@@ -54,10 +54,11 @@ from core import roles
 from core.models import AppSettings, Sequence
 from core.numbers import format_minutes
 from helpdesk.models import HelpdeskTeam, Ticket
+from invoicing.documents import seller_snapshot
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services.common import line_amounts
 from invoicing.services.integrity import invoices_verify
-from invoicing.services.posting import invoice_content_hash, seller_snapshot
+from invoicing.services.posting import invoice_content_hash
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry

@@ -6,4 +6,6 @@ class InvoicingConfig(AppConfig):
     verbose_name = "Invoicing"
 
     def ready(self) -> None:
-        from invoicing import signals  # noqa: F401
+        # Receivers connect on import; the tasks register with Celery on import, so that
+        # the services' jobs, queued by name (invoicing.jobs), resolve in every process.
+        from invoicing import signals, tasks  # noqa: F401

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core import naming
 from core.errors import ConflictError
 from core.numbers import SHORT_TEXT_MAX
 
@@ -55,9 +56,9 @@ class InvoiceLineQuerySet(models.QuerySet):
 
 
 class Invoice(models.Model):
-    INVOICE = "invoice"
-    CREDIT_NOTE = "credit_note"
-    TYPE_CHOICES = [(INVOICE, "Customer Invoice"), (CREDIT_NOTE, "Credit Note")]
+    INVOICE = naming.INVOICE
+    CREDIT_NOTE = naming.CREDIT_NOTE
+    TYPE_CHOICES = list(naming.INVOICE_TYPE_LABELS.items())
 
     DRAFT = "draft"
     POSTED = "posted"
@@ -165,7 +166,7 @@ class Invoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.number or f"Draft {self.get_move_type_display()} ({self.pk})"
+        return naming.invoice_name(pk=self.pk, number=self.number, move_type=self.move_type)
 
     def save(self, *args, **kwargs):
         # Read the stored state: the in-memory one may have been changed back to draft.

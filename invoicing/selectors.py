@@ -1,13 +1,8 @@
-"""Reads for invoice pages, the API and the PDF."""
-
-from decimal import Decimal
+"""Reads for invoice pages and the API (what an invoice prints: invoicing.documents)."""
 
 from django.db.models import Prefetch, QuerySet
 
-from core.numbers import format_minutes
 from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
-
-ZERO = Decimal("0")
 
 
 def invoice_list(
@@ -55,81 +50,8 @@ def invoice_detail(*, pk: int) -> Invoice:
     )
 
 
-def tax_groups(lines) -> list[dict]:
-    """Base and tax per rate: sums of the per-line figures (DOMAIN.md example 8)."""
-    groups: dict[Decimal, dict] = {}
-    for line in lines:
-        group = groups.setdefault(line.tax_rate, {"rate": line.tax_rate, "base": ZERO, "tax": ZERO})
-        group["base"] += line.amount_untaxed
-        group["tax"] += line.amount_tax
-    return [groups[rate] for rate in sorted(groups)]
-
-
-def appendix_by_ticket(rows: list[dict]) -> list[dict]:
-    """Billed entries grouped by ticket, in the rows' (ticket) order, entries without a
-    ticket last; each group with its hours as H:MM."""
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row.get("ticket") or "", []).append(row)
-    if "" in groups:
-        groups[""] = groups.pop("")
-    return [
-        {
-            "ticket": ticket or "No ticket",
-            "rows": sorted(entries, key=lambda r: (r["date"], r.get("entry") or 0)),
-            "hours": format_minutes(sum(r["minutes"] for r in entries)),
-        }
-        for ticket, entries in groups.items()
-    ]
-
-
-def invoice_document(*, invoice: Invoice) -> dict:
-    """Everything the invoice prints (DOMAIN.md rule 26).
-
-    A posted invoice prints its frozen copy only; a draft prints today's data.
-    """
-    from invoicing.services.posting import appendix_rows, customer_snapshot, seller_snapshot
-
-    lines = list(invoice.lines.select_related("uom"))
-    if invoice.state == Invoice.POSTED:
-        parties = {
-            "seller_name": invoice.seller_name,
-            "seller_address": invoice.seller_address,
-            "seller_vat": invoice.seller_vat,
-            "customer_name": invoice.customer_name,
-            "customer_address": invoice.customer_address,
-            "customer_vat": invoice.customer_vat,
-            "customer_email": invoice.customer_email,
-        }
-        appendix = invoice.appendix
-    else:
-        parties = {**seller_snapshot(), **customer_snapshot(invoice.customer)}
-        appendix = appendix_rows(invoice=invoice)
-    if invoice.is_credit_note:
-        title = "Credit Note"
-    else:
-        title = "Invoice" if invoice.state == Invoice.POSTED else "Draft Invoice"
-    minutes = sum(row["minutes"] for row in appendix)
-    return {
-        "invoice": invoice,
-        "title": title,
-        "is_draft": invoice.state != Invoice.POSTED,
-        **parties,
-        "seller_address_lines": parties["seller_address"].splitlines(),
-        "customer_address_lines": parties["customer_address"].splitlines(),
-        "lines": [
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "uom_name": line.uom_name or line.uom.name,
-                "price_unit": line.price_unit,
-                "tax_rate": line.tax_rate,
-                "amount_untaxed": line.amount_untaxed,
-                "amount_tax": line.amount_tax,
-            }
-            for line in lines
-        ],
-        "taxes": tax_groups(lines),
-        "appendix": appendix_by_ticket(appendix),
-        "appendix_hours": format_minutes(minutes),
-    }
+def order_invoices() -> QuerySet[Invoice]:
+    """The invoices the order page lists, newest first, prefetched as `order.invoices` by
+    `sales.selectors.order_detail` (asked through `sales.events.order_invoices`): not
+    their appendix (a JSON copy of every billed entry: most of an invoice's bytes)."""
+    return Invoice.objects.defer("appendix").order_by("-id")

@@ -2,8 +2,8 @@
 
 Each task is idempotent, keyed on its record and its state, so a task delivered twice
 (acks_late after a worker crash, a retry, a duplicate fan-out) produces nothing new.
-Queued after commit with `core.tasks.enqueue_after_commit`; with no broker they run
-in-process.
+The services queue them after commit by name (`invoicing.jobs`, which imports neither
+the services nor this module); with no broker they run in-process.
 """
 
 import logging
@@ -13,6 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from invoicing import jobs
 from invoicing.models import Invoice
 from invoicing.services import invoice_pdf_bytes, invoices_create_or_report
 from invoicing.services.mail import invoice_mail_send_pending, invoice_send_email
@@ -34,7 +35,7 @@ RETRY = {
 }
 
 
-@shared_task(**RETRY)
+@shared_task(name=jobs.RENDER_INVOICE_PDF, **RETRY)
 def render_invoice_pdf(invoice_id: int) -> str:
     """Store the PDF of a posted invoice (once: later calls keep the stored file)."""
     invoice = Invoice.objects.get(pk=invoice_id)
@@ -44,7 +45,7 @@ def render_invoice_pdf(invoice_id: int) -> str:
     return Invoice.objects.values_list("pdf", flat=True).get(pk=invoice_id)
 
 
-@shared_task
+@shared_task(name=jobs.SEND_INVOICE_EMAIL)
 def send_invoice_email(invoice_id: int) -> str:
     """Mail a posted invoice with its PDF (once); its Message-ID, or "" if it has no address.
 

@@ -4,6 +4,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import AppSettings
+from sales import events
 from sales.models import Customer, InvoiceStatus, Product, SaleOrder, SaleOrderLine, Uom
 
 
@@ -103,13 +104,15 @@ def order_list(
 def order_detail(*, pk: int) -> SaleOrder:
     """One order with its lines, their generated tasks and its invoices (fixed query count)."""
     lines = order_lines_qs().prefetch_related("tasks")
-    # Not the invoices' appendix (a JSON copy of every billed entry: most of their bytes);
-    # the model is reached through the relation, sales does not import invoicing.
-    invoice_model = SaleOrder.invoices.rel.related_model
-    invoices = invoice_model.objects.defer("appendix").order_by("-id")
+    # The invoices as invoicing (the app above, which sales does not import) answers.
+    invoices = [
+        Prefetch("invoices", queryset=queryset)
+        for _receiver, queryset in events.order_invoices.send(sender=SaleOrder)
+        if queryset is not None
+    ]
     return get_object_or_404(
         SaleOrder.objects.select_related("customer").prefetch_related(
-            Prefetch("lines", queryset=lines), Prefetch("invoices", queryset=invoices)
+            Prefetch("lines", queryset=lines), *invoices
         ),
         pk=pk,
     )

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.links import url_of
+from core.naming import invoice_name
 from core.numbers import format_minutes
 from helpdesk.models import HelpdeskTeam, Ticket
 from projects.models import Project, Task
@@ -71,12 +72,9 @@ class PanelEntry(NamedTuple):
         """The invoice as the invoice itself names it (its number, or "Draft ...")."""
         if self.invoice_id is None:
             return ""
-        # The model through the relation: timesheets does not import invoicing.
-        invoice_model = TimesheetEntry.invoice_line.field.related_model.invoice.field.related_model
-        invoice = invoice_model(
+        return invoice_name(
             pk=self.invoice_id, number=self.invoice_number, move_type=self.invoice_move_type
         )
-        return str(invoice)
 
 
 _PANEL_COLUMNS = (

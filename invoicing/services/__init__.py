@@ -9,7 +9,6 @@ from invoicing.services.billing_run import (
     billing_run_preview,
     invoices_create_or_report,
 )
-from invoicing.services.documents import invoice_pdf_bytes
 from invoicing.services.drafts import (
     invoice_cancel,
     invoice_create_from_order,
@@ -24,6 +23,7 @@ from invoicing.services.payments import (
     payment_register,
     refund_register,
 )
+from invoicing.services.pdf_store import invoice_pdf_bytes
 from invoicing.services.posting import invoice_credit, invoice_date_check, invoice_validate
 
 __all__ = [

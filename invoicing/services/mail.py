@@ -28,8 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ConflictError
+from invoicing import jobs
 from invoicing.models import Invoice, InvoiceEmail
-from invoicing.services.documents import invoice_pdf_bytes
+from invoicing.services.pdf_store import invoice_pdf_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -210,9 +211,6 @@ def invoice_mail_send_again(*, invoice: Invoice, actor=None) -> InvoiceEmail:
     A mail already sent is refused (ConflictError): a second copy is a reminder, not
     this. An invoice posted without an outbox row gets one.
     """
-    from core.tasks import enqueue_after_commit
-    from invoicing.tasks import send_invoice_email
-
     with transaction.atomic():
         invoice = Invoice.objects.get(pk=invoice.pk)
         if invoice.state != Invoice.POSTED:
@@ -232,5 +230,5 @@ def invoice_mail_send_again(*, invoice: Invoice, actor=None) -> InvoiceEmail:
         record.attempts = 0
         record.next_attempt_at = timezone.now() + KICK_GRACE
         record.save(update_fields=["state", "attempts", "next_attempt_at"])
-        enqueue_after_commit(send_invoice_email, invoice_id=invoice.pk)
+        jobs.mail_after_commit(invoice_id=invoice.pk)
     return record

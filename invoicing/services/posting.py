@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from core.errors import ConflictError
 from core.models import check_not_locked
-from core.numbers import format_minutes
 from core.sequences import sequence_next
+from invoicing import jobs
+from invoicing.documents import appendix_rows, customer_snapshot, seller_snapshot
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
     actor_user,
@@ -29,57 +30,14 @@ from invoicing.services.common import (
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
+from invoicing.services.mail import invoice_mail_queue
 from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
-from sales.models import Customer, SaleOrder
+from sales.models import SaleOrder
 from timesheets.models import EARLIEST_ENTRY_DATE, TimesheetEntry
 
 logger = logging.getLogger(__name__)
 
 SEQUENCE_CODES = {Invoice.INVOICE: "INV", Invoice.CREDIT_NOTE: "RINV"}
-
-
-def seller_snapshot() -> dict[str, str]:
-    return {
-        "seller_name": settings.COMPANY_NAME,
-        "seller_address": settings.COMPANY_ADDRESS,
-        "seller_vat": settings.COMPANY_VAT,
-    }
-
-
-def customer_snapshot(customer: Customer) -> dict[str, str]:
-    return {
-        "customer_name": customer.name,
-        "customer_address": "\n".join(customer.address_lines),
-        "customer_vat": customer.vat,
-        "customer_email": customer.email,
-    }
-
-
-def _employee_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def appendix_rows(*, invoice: Invoice) -> list[dict]:
-    """The entries billed by this invoice, ordered by ticket then date (rule 26)."""
-    entries = (
-        TimesheetEntry.objects.filter(invoice_line__invoice=invoice)
-        .select_related("employee", "ticket", "task")
-        .order_by("ticket_id", "date", "pk")
-    )
-    return [
-        {
-            "entry": entry.pk,
-            "line": entry.invoice_line_id,
-            "date": entry.date.isoformat(),
-            "employee": _employee_name(entry.employee),
-            "ticket": f"#{entry.ticket_id} {entry.ticket.subject}" if entry.ticket_id else "",
-            "task": entry.task.name if entry.task_id else "",
-            "description": entry.description,
-            "minutes": entry.minutes,
-            "hours": format_minutes(entry.minutes),
-        }
-        for entry in entries
-    ]
 
 
 # The formula new postings use; `Invoice.hash_version` records the one each invoice used.
@@ -236,7 +194,7 @@ def _post(
 
 def queue_pdf_and_mail(*, invoice: Invoice) -> None:
     """Write the invoice's mail to the outbox in the posting's transaction, and once the
-    posting commits kick its PDF, then its mail (invoicing.tasks).
+    posting commits kick its PDF, then its mail (invoicing.jobs, invoicing.tasks).
 
     Nothing is written or queued if the posting rolls back. The kick only sends
     sooner: lost (the process dies, the broker is down) or failed, the outbox row stays
@@ -247,16 +205,8 @@ def queue_pdf_and_mail(*, invoice: Invoice) -> None:
     """
     if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
         return
-    from celery import chain
-
-    from core.tasks import enqueue_after_commit
-    from invoicing.services.mail import invoice_mail_queue
-    from invoicing.tasks import render_invoice_pdf, send_invoice_email
-
-    tasks = [render_invoice_pdf.si(invoice_id=invoice.pk)]
-    if invoice_mail_queue(invoice=invoice) is not None:
-        tasks.append(send_invoice_email.si(invoice_id=invoice.pk))
-    enqueue_after_commit(chain(*tasks))
+    mail = invoice_mail_queue(invoice=invoice) is not None
+    jobs.pdf_then_mail_after_commit(invoice_id=invoice.pk, mail=mail)
 
 
 def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None = None) -> Invoice:

@@ -133,7 +133,7 @@ def test_a_failing_pdf_never_blocks_validation_and_is_rendered_on_retry(
     settings.INVOICE_PDF_ON_VALIDATE = True
     invoice = invoicing_services.invoice_create_from_order(order=_invoiceable_order())
     with mock.patch(
-        "invoicing.services.documents.InvoicePdfRenderer.render",
+        "invoicing.services.pdf_store.InvoicePdfRenderer.render",
         side_effect=RuntimeError("fonts missing"),
     ):
         with django_capture_on_commit_callbacks(execute=True):

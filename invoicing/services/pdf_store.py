@@ -1,4 +1,4 @@
-"""The invoice PDF: rendered from frozen data, stored once for a posted invoice."""
+"""The stored invoice PDF: rendered once for a posted invoice, served as stored after."""
 
 import gc
 import logging
