@@ -265,10 +265,8 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
         seller = current_seller()
         buyer = current_buyer(invoice.customer)
         appendix = appendix_rows(invoice=invoice)
-    if invoice.is_credit_note:
-        title = "Credit Note"
-    else:
-        title = "Invoice" if posted else "Draft Invoice"
+    posted_title = "Invoice" if posted else "Draft Invoice"
+    title = "Credit Note" if invoice.is_credit_note else posted_title
     return InvoiceDocument(
         title=title,
         is_draft=not posted,

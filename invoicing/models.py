@@ -342,9 +342,9 @@ class Payment(models.Model):
     def save(self, *args, **kwargs):
         # A recorded payment only ever changes by being cancelled (payment_cancel).
         update_fields = kwargs.get("update_fields")
-        if self.pk and not (update_fields and set(update_fields) <= PAYMENT_CANCEL_FIELDS):
-            if Payment.objects.filter(pk=self.pk).exists():
-                raise ConflictError(f"{self} is never edited; cancel it with a reason.")
+        edits = self.pk and not (update_fields and set(update_fields) <= PAYMENT_CANCEL_FIELDS)
+        if edits and Payment.objects.filter(pk=self.pk).exists():
+            raise ConflictError(f"{self} is never edited; cancel it with a reason.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -26,6 +26,6 @@ class InvoicePdfRenderer:
         # Not a cycle: WeasyPrint's import parses its C bindings (cffi) and loads Pango,
         # 1 to 4 s (python -X importtime); at module top every process would pay it at
         # startup (manage.py check: 3 s -> 7 s), so only the first render does.
-        from weasyprint import HTML
+        from weasyprint import HTML  # noqa: PLC0415
 
         return HTML(string=self.html(invoice), url_fetcher=_refuse_fetch).write_pdf()

@@ -7,5 +7,5 @@ from sales import events as sales_events
 
 
 @receiver(sales_events.order_invoices, dispatch_uid="invoicing_order_invoices")
-def order_invoices(sender, **kwargs):
+def order_invoices(**kwargs):
     return selectors.order_invoices()

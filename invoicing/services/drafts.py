@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 
 from core.errors import ConflictError
-from core.history import history_record_created
+from core.history import attribute_to, history_record_created
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import (
     ZERO,
@@ -338,6 +338,7 @@ def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
         require_draft(invoice, action="cancelled")
         TimesheetEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
         invoice.state = Invoice.CANCEL
+        attribute_to(invoice, actor)
         invoice.save(update_fields=["state", "updated_at"])
         sale_lines_recompute_invoiced(line_ids=invoice.lines.values_list("sale_line_id", flat=True))
     return invoice

@@ -230,5 +230,7 @@ def invoice_mail_send_again(*, invoice: Invoice, actor=None) -> InvoiceEmail:
         record.attempts = 0
         record.next_attempt_at = timezone.now() + KICK_GRACE
         record.save(update_fields=["state", "attempts", "next_attempt_at"])
+        # The outbox row keeps no history of its own: the log names who asked.
+        logger.info("%s: mail to %s queued again by %s", invoice, record.recipient, actor)
         jobs.mail_after_commit(invoice_id=invoice.pk)
     return record

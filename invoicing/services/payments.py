@@ -328,9 +328,12 @@ def payment_cancel(*, payment: Payment, reason: str, actor=None) -> Payment:
     payment status is recomputed from the live payments. A payment whose invoice has a
     refund registered that it would no longer owe is refused: cancel the refund first.
     """
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        if not roles.is_manager(actor):
-            raise PermissionDenied("Only a Manager cancels a payment.")
+    if (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and not roles.is_manager(actor)
+    ):
+        raise PermissionDenied("Only a Manager cancels a payment.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the payment is cancelled."})
