@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 
 from tests import builders
-from tests.factories import StaffUserFactory
+from tests.factories import ManagerFactory, StaffUserFactory, UserFactory
 
 
 def _allow_test_flush(sender, connection, **kwargs):
@@ -76,6 +76,24 @@ def postgres_trigger():
     SQLite)."""
     if connection.vendor != "postgresql":
         pytest.skip("the posted-invoice guards are PostgreSQL triggers (a no-op migration here)")
+
+
+# --- users by role ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def helpdesk_user(db):
+    return StaffUserFactory(username="hugo", first_name="Hugo", last_name="Helper")
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="mia", first_name="Mia", last_name="Manager")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="nobody")
 
 
 # --- the world builders of tests/builders.py, as fixtures -------------------------------

@@ -1,4 +1,5 @@
-"""Fixtures for the page tests: one user per role and a seeded ticket on a task (built by
+"""Fixtures for the page tests: the feature switches, the site admin (the other
+users come from tests/conftest.py) and a seeded ticket on a task (built by
 tests/builders.py)."""
 
 import datetime
@@ -7,7 +8,7 @@ import pytest
 
 from core.models import AppSettings
 from tests.builders import TicketWorld, build_ticket_world
-from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory, UserFactory
+from tests.factories import AdminFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -22,23 +23,8 @@ def features(db) -> AppSettings:
 
 
 @pytest.fixture
-def helpdesk_user(db):
-    return StaffUserFactory(username="hugo", first_name="Hugo", last_name="Helper")
-
-
-@pytest.fixture
-def manager(db):
-    return ManagerFactory(username="mia", first_name="Mia", last_name="Manager")
-
-
-@pytest.fixture
 def site_admin(db):
     return AdminFactory(username="ada", first_name="Ada", last_name="Admin")
-
-
-@pytest.fixture
-def no_role_user(db):
-    return UserFactory(username="nobody")
 
 
 @pytest.fixture

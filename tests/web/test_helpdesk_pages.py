@@ -9,7 +9,8 @@ from django.urls import reverse
 from core.models import AppSettings
 from helpdesk.models import Ticket
 from invoicing.services import invoice_create_from_order
-from tests.builders import build_ticket_world
+from tests.builders import build_ticket_world, log_time
+from tests.builders import delivered as delivered_of
 from tests.factories import CustomerFactory, StaffUserFactory, TeamFactory, TicketFactory
 from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def log(world, user, minutes, date=None, description="work"):
-    return timesheet_log(
+    return log_time(
         employee=user,
         date=date or datetime.date.today(),
         minutes=minutes,
@@ -29,8 +30,7 @@ def log(world, user, minutes, date=None, description="work"):
 
 
 def delivered(world) -> Decimal:
-    world.line.refresh_from_db()
-    return world.line.qty_delivered
+    return delivered_of(world.line)
 
 
 # --- roles ------------------------------------------------------------------------------
