@@ -5,6 +5,9 @@ from django.apps import apps as django_apps
 from django.db import connection
 from django.db.backends.signals import connection_created
 
+from tests import builders
+from tests.factories import ManagerFactory, StaffUserFactory, UserFactory
+
 
 def _allow_test_flush(sender, connection, **kwargs):
     """Django empties the database between transactional tests with TRUNCATE, which the
@@ -65,3 +68,73 @@ def postgres_only():
     """Row locks need PostgreSQL; SQLite serialises whole-database writes instead."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks (SQLite ignores SELECT ... FOR UPDATE)")
+
+
+@pytest.fixture
+def postgres_trigger():
+    """The guards of posted invoices are PostgreSQL triggers (migration 0008 adds none on
+    SQLite)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the posted-invoice guards are PostgreSQL triggers (a no-op migration here)")
+
+
+# --- users by role ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def helpdesk_user(db):
+    return StaffUserFactory(username="hugo", first_name="Hugo", last_name="Helper")
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="mia", first_name="Mia", last_name="Manager")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="nobody")
+
+
+# --- the world builders of tests/builders.py, as fixtures -------------------------------
+
+
+@pytest.fixture
+def employee(db):
+    """The Helpdesk User who logs the time."""
+    return StaffUserFactory(first_name="Ann", last_name="Smith")
+
+
+@pytest.fixture
+def make_line(db):
+    """`make_line(**order)`: the one line of a confirmed (by default) order, see
+    `builders.build_order` (unit, policy, price, quantity, tax, confirm, customer...)."""
+    return builders.build_order_line
+
+
+@pytest.fixture
+def log(employee):
+    """`log(line, hours=... | minutes=..., date=day(1), ticket=None, who=employee)`: time
+    logged on the line's task, or through a ticket."""
+
+    def _log(line, *, hours=None, minutes=None, date=None, ticket=None, who=None):
+        return builders.log_time(
+            employee=who or employee,
+            date=date or builders.day(1),
+            hours=hours,
+            minutes=minutes,
+            ticket=ticket,
+            line=line,
+        )
+
+    return _log
+
+
+@pytest.fixture
+def make_ticket(db):
+    """`make_ticket(line, subject=...)`: a ticket on the line's task (`builders.build_ticket`)."""
+
+    def _make(line, *, subject="Printer on fire"):
+        return builders.build_ticket(line=line, subject=subject)
+
+    return _make

@@ -1,7 +1,9 @@
-"""factory_boy factories for the whole suite.
+"""factory_boy factories for the plain master data of the whole suite (users, customers,
+products, projects, teams).
 
-Model factories write rows directly; for anything that moves hours or money,
-tests call the services (e.g. `timesheet_log`, `order_confirm`) so the rollup runs.
+Model factories write rows directly; anything a service creates or checks (orders and
+their tasks, tickets on a task, timesheet entries, invoices) is built by tests/builders.py
+through that service, so the rollup runs and no rule is skipped.
 """
 
 import datetime

@@ -12,6 +12,7 @@ from helpdesk.models import HelpdeskTeam, Ticket
 from projects.models import Task
 from sales.models import Product, SaleOrder
 from sales.services import order_confirm, order_create
+from tests.builders import build_order_line, build_product, build_ticket
 from tests.factories import (
     AdminFactory,
     CustomerFactory,
@@ -51,11 +52,7 @@ def _inline_management(prefix: str, total: int = 0, initial: int = 0) -> dict:
 @pytest.fixture
 def confirmed_line():
     """A confirmed order of 10 Support hours (Delivered policy) and its task."""
-    product = ProductFactory(name="Support hours")
-    order = order_create(customer=CustomerFactory(), lines=[{"product": product, "quantity": 10}])
-    order_confirm(order=order)
-    line = order.lines.get()
-    return line
+    return build_order_line(product=build_product(name="Support hours"), quantity=10)
 
 
 def test_every_model_of_our_apps_is_registered():
@@ -267,7 +264,7 @@ def test_a_bad_duration_is_a_form_error_not_a_server_error(admin_client, confirm
 def test_the_ticket_timesheets_inline_logs_time_on_the_ticket_task(admin_client, confirmed_line):
     task = confirmed_line.tasks.get()
     team = TeamFactory(project=task.project)
-    ticket = TicketFactory(team=team, customer=confirmed_line.order.customer, task=task)
+    ticket = build_ticket(line=confirmed_line, team=team)
     employee = StaffUserFactory()
 
     response = admin_client.post(

@@ -1,8 +1,10 @@
+"""API clients by role; the users come from tests/conftest.py (`admin` is the API's own)."""
+
 import pytest
 from rest_framework.test import APIClient
 
 from api.services import api_token_issue
-from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory, UserFactory
+from tests.factories import AdminFactory
 
 
 def token_client(user) -> APIClient:
@@ -14,23 +16,8 @@ def token_client(user) -> APIClient:
 
 
 @pytest.fixture
-def helpdesk_user(db):
-    return StaffUserFactory(username="hd_user")
-
-
-@pytest.fixture
-def manager(db):
-    return ManagerFactory(username="manager")
-
-
-@pytest.fixture
 def admin(db):
     return AdminFactory(username="admin")
-
-
-@pytest.fixture
-def no_role_user(db):
-    return UserFactory(username="nobody")
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 import pytest
 
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 
 pytestmark = pytest.mark.django_db
 
 
 def test_changing_the_duration_of_an_invoiced_entry_is_a_409(helpdesk_user):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(helpdesk_user)
     url = f"/api/v1/timesheets/{world.entry.pk}/"
 
@@ -23,7 +23,7 @@ def test_changing_the_duration_of_an_invoiced_entry_is_a_409(helpdesk_user):
 
 
 def test_the_description_of_an_invoiced_entry_may_change(helpdesk_user):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     response = token_client(helpdesk_user).patch(
         f"/api/v1/timesheets/{world.entry.pk}/", {"description": "Replaced toner"}, format="json"
     )
@@ -33,14 +33,14 @@ def test_the_description_of_an_invoiced_entry_may_change(helpdesk_user):
 
 
 def test_deleting_an_invoiced_entry_is_a_409(helpdesk_user):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     response = token_client(helpdesk_user).delete(f"/api/v1/timesheets/{world.entry.pk}/")
     assert response.status_code == 409
     assert world.entry.__class__.objects.filter(pk=world.entry.pk).exists()
 
 
 def test_cancelling_the_draft_unlocks_the_entry(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     cancelled = token_client(manager).post(f"/api/v1/invoices/{world.invoice.pk}/cancel/")
     assert cancelled.status_code == 200
     assert cancelled.json()["state"] == "cancel"
@@ -55,7 +55,7 @@ def test_cancelling_the_draft_unlocks_the_entry(helpdesk_user, manager):
 
 
 def test_validating_an_invoice_twice_is_a_409(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(manager)
     url = f"/api/v1/invoices/{world.invoice.pk}/validate/"
 
@@ -68,7 +68,7 @@ def test_validating_an_invoice_twice_is_a_409(helpdesk_user, manager):
 
 
 def test_confirming_a_confirmed_order_is_a_409(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(manager).post(f"/api/v1/orders/{world.order.pk}/confirm/")
     assert response.status_code == 409
 
@@ -78,7 +78,7 @@ def test_confirming_a_confirmed_order_is_a_409(helpdesk_user, manager):
     [(0, "more than 0"), (-5, "more than 0"), (1441, "24 hours"), ("abc", "integer")],
 )
 def test_bad_minutes_are_a_400_on_the_minutes_field(helpdesk_user, minutes, message_part):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(helpdesk_user).post(
         "/api/v1/timesheets/",
         {"ticket": world.ticket.pk, "date": DAY.isoformat(), "minutes": minutes},
@@ -92,7 +92,7 @@ def test_bad_minutes_are_a_400_on_the_minutes_field(helpdesk_user, minutes, mess
 
 
 def test_more_than_24_hours_a_day_for_one_employee_is_a_400(helpdesk_user):
-    world = build_world(employee=helpdesk_user, hours=20)
+    world = build_ticket_world(employee=helpdesk_user, hours=20)
     response = token_client(helpdesk_user).post(
         "/api/v1/timesheets/",
         {"ticket": world.ticket.pk, "date": DAY.isoformat(), "minutes": 5 * 60},
@@ -103,7 +103,7 @@ def test_more_than_24_hours_a_day_for_one_employee_is_a_400(helpdesk_user):
 
 
 def test_a_service_field_error_is_reported_under_the_api_field_name(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     world.team.use_timesheets = False
     world.team.save()
     response = token_client(helpdesk_user).post(
@@ -116,8 +116,8 @@ def test_a_service_field_error_is_reported_under_the_api_field_name(helpdesk_use
 
 
 def test_a_task_of_another_customers_order_is_refused_on_the_ticket(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
-    other = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
+    other = build_ticket_world(employee=helpdesk_user)
     response = token_client(helpdesk_user).patch(
         f"/api/v1/tickets/{world.ticket.pk}/", {"task": other.task.pk}, format="json"
     )
@@ -126,7 +126,7 @@ def test_a_task_of_another_customers_order_is_refused_on_the_ticket(helpdesk_use
 
 
 def test_deleting_a_customer_with_orders_is_a_409(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(manager).delete(f"/api/v1/customers/{world.customer.pk}/")
     assert response.status_code == 409
 
@@ -137,7 +137,7 @@ def test_ids_that_cannot_exist_are_a_404(manager, bad_id):
 
 
 def test_a_related_id_too_large_for_the_database_is_a_400(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(helpdesk_user).post(
         "/api/v1/timesheets/",
         {"ticket": 2**70, "date": DAY.isoformat(), "minutes": 30},
@@ -158,7 +158,7 @@ def test_bad_filter_values_are_a_400(manager, query):
 
 
 def test_lines_cannot_be_replaced_through_an_order_patch(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(manager).patch(
         f"/api/v1/orders/{world.order.pk}/",
         {"lines": [{"product": world.product.pk, "quantity": "1"}]},

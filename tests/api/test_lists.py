@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,25 +35,25 @@ def _queries(client, url: str) -> int:
 @pytest.mark.parametrize("url", LISTS)
 def test_a_list_runs_the_same_number_of_queries_for_one_or_many_rows(manager, url):
     employee = StaffUserFactory(username="worker")
-    build_world(employee=employee, invoiced=True)
+    build_ticket_world(employee=employee, invoiced=True)
     api = token_client(manager)
     _queries(api, url)  # warm caches (content types, settings row)
     with_one = _queries(api, url)
     for _ in range(3):
-        build_world(employee=employee, invoiced=True)
+        build_ticket_world(employee=employee, invoiced=True)
     assert _queries(api, url) == with_one
 
 
 def test_lists_are_paginated(helpdesk_user):
-    build_world(employee=helpdesk_user)
+    build_ticket_world(employee=helpdesk_user)
     body = token_client(helpdesk_user).get("/api/v1/tickets/?page_size=1").json()
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["count"] == 1 and body["next"] is None
 
 
 def test_timesheets_filter_by_ticket_dates_and_billable(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
-    other = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
+    other = build_ticket_world(employee=helpdesk_user)
     api = token_client(helpdesk_user)
 
     def ids(query: str) -> set[int]:
@@ -73,8 +73,8 @@ def test_timesheets_filter_by_ticket_dates_and_billable(helpdesk_user):
 
 
 def test_orders_and_invoices_filter_by_customer_and_state(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
-    build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
+    build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(manager)
 
     orders = api.get(f"/api/v1/orders/?customer={world.customer.pk}&state=sale").json()
@@ -87,8 +87,8 @@ def test_orders_and_invoices_filter_by_customer_and_state(helpdesk_user, manager
 
 
 def test_tickets_filter_by_team_stage_and_customer(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
-    build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
+    build_ticket_world(employee=helpdesk_user)
     api = token_client(helpdesk_user)
     url = f"/api/v1/tickets/?team={world.team.pk}&stage=new&customer={world.customer.pk}"
     assert [t["id"] for t in api.get(url).json()["results"]] == [world.ticket.pk]

@@ -6,13 +6,13 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken, token_digest
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_line_added_to_a_confirmed_order_gets_its_task_at_once(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     api = token_client(manager)
     response = api.post(
         f"/api/v1/orders/{world.order.pk}/lines/",
@@ -31,7 +31,7 @@ def test_a_line_added_to_a_confirmed_order_gets_its_task_at_once(helpdesk_user, 
 
 
 def test_a_confirmed_orders_line_cannot_be_deleted(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     line = world.order.lines.get()
     response = token_client(manager).delete(f"/api/v1/order-lines/{line.pk}/")
     assert response.status_code == 409
@@ -39,7 +39,7 @@ def test_a_confirmed_orders_line_cannot_be_deleted(helpdesk_user, manager):
 
 
 def test_a_quotation_line_is_deleted(manager, helpdesk_user):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     api = token_client(manager)
     order = api.post(
         "/api/v1/orders/",
@@ -51,7 +51,7 @@ def test_a_quotation_line_is_deleted(manager, helpdesk_user):
 
 
 def test_a_full_credit_note_frees_the_entries_for_a_new_invoice(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True, hours=10)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True, hours=10)
     api = token_client(manager)
     assert api.post(f"/api/v1/invoices/{world.invoice.pk}/validate/").status_code == 200
 
@@ -72,8 +72,8 @@ def test_a_full_credit_note_frees_the_entries_for_a_new_invoice(helpdesk_user, m
 
 
 def test_a_credit_note_takes_only_lines_of_its_invoice(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
-    other = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
+    other = build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(manager)
     api.post(f"/api/v1/invoices/{world.invoice.pk}/validate/")
     foreign_line = other.invoice.lines.get().pk
@@ -87,7 +87,7 @@ def test_a_credit_note_takes_only_lines_of_its_invoice(helpdesk_user, manager):
 
 
 def test_partial_payment_then_the_rest(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(manager)
     invoice = api.post(f"/api/v1/invoices/{world.invoice.pk}/validate/").json()
     url = f"/api/v1/invoices/{invoice['id']}/payments/"
@@ -100,7 +100,7 @@ def test_partial_payment_then_the_rest(helpdesk_user, manager):
 
 
 def test_an_overpayment_is_refused(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)
     api = token_client(manager)
     invoice = api.post(f"/api/v1/invoices/{world.invoice.pk}/validate/").json()
     response = api.post(
@@ -113,8 +113,8 @@ def test_an_overpayment_is_refused(helpdesk_user, manager):
 
 
 def test_the_billing_run_returns_the_invoices_it_created(helpdesk_user, manager):
-    first = build_world(employee=helpdesk_user)
-    second = build_world(employee=helpdesk_user)
+    first = build_ticket_world(employee=helpdesk_user)
+    second = build_ticket_world(employee=helpdesk_user)
     response = token_client(manager).post(
         "/api/v1/invoices/invoice-all/", {"up_to": DAY.isoformat()}, format="json"
     )

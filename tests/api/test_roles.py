@@ -3,7 +3,7 @@
 import pytest
 
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory, UserFactory, uom
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def _call(client, method: str, url: str, payload):
 
 @pytest.fixture
 def world(helpdesk_user):
-    return build_world(employee=helpdesk_user, invoiced=True)
+    return build_ticket_world(employee=helpdesk_user, invoiced=True)
 
 
 def _url(template: str, world) -> str:
@@ -121,9 +121,9 @@ def test_users_without_a_role_get_403(world, method, url, payload, expected):
 
 
 def test_a_helpdesk_user_sees_only_their_own_time_and_a_manager_everyones(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     colleague = StaffUserFactory(username="colleague")
-    theirs = build_world(employee=colleague).entry
+    theirs = build_ticket_world(employee=colleague).entry
     mine = token_client(helpdesk_user)
 
     listed = mine.get("/api/v1/timesheets/").json()
@@ -142,7 +142,7 @@ def test_a_helpdesk_user_sees_only_their_own_time_and_a_manager_everyones(helpde
 
 
 def test_a_helpdesk_user_cannot_log_time_for_someone_else(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     colleague = StaffUserFactory(username="colleague")
     response = token_client(helpdesk_user).post(
         "/api/v1/timesheets/",
@@ -154,7 +154,7 @@ def test_a_helpdesk_user_cannot_log_time_for_someone_else(helpdesk_user):
 
 
 def test_a_manager_logs_time_for_a_team_member(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(manager).post(
         "/api/v1/timesheets/",
         {
@@ -170,7 +170,7 @@ def test_a_manager_logs_time_for_a_team_member(helpdesk_user, manager):
 
 
 def test_a_helpdesk_user_deletes_their_own_entry(helpdesk_user):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     response = token_client(helpdesk_user).delete(f"/api/v1/timesheets/{world.entry.pk}/")
     assert response.status_code == 204
     world.order.lines.get().refresh_from_db()
@@ -178,7 +178,7 @@ def test_a_helpdesk_user_deletes_their_own_entry(helpdesk_user):
 
 
 def test_timesheets_do_not_exist_while_the_feature_is_off(helpdesk_user, admin):
-    world = build_world(employee=helpdesk_user)
+    world = build_ticket_world(employee=helpdesk_user)
     switched = token_client(admin).patch(
         "/api/v1/settings/", {"timesheets_enabled": False}, format="json"
     )

@@ -5,14 +5,14 @@ import pytest
 from projects.models import Task
 from sales.services import order_confirm, order_create
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_new_task_takes_the_uninvoiced_entries_and_both_lines_follow(helpdesk_user, manager):
-    world = build_world(employee=helpdesk_user, invoiced=True)  # 5 h, on a draft invoice
+    world = build_ticket_world(employee=helpdesk_user, invoiced=True)  # 5 h, on a draft invoice
     free = timesheet_log(employee=helpdesk_user, date=DAY, minutes=120, ticket=world.ticket)
     new_order = order_create(
         customer=world.customer, lines=[{"product": world.product, "quantity": "10"}]

@@ -1,8 +1,8 @@
-"""Fixtures for the hours tests; builders live in tests/hours/builders.py."""
+"""Fixtures for the hours tests; `employee` comes from tests/conftest.py and worlds from
+tests/builders.py."""
 
 import pytest
 
-from tests.factories import StaffUserFactory
 from timesheets.services import recompute_all_delivered
 
 
@@ -11,8 +11,3 @@ def _delivered_stays_consistent(db):
     """After each test's own data, `recompute_delivered --check` finds no difference."""
     yield
     assert recompute_all_delivered(fix=False) == []
-
-
-@pytest.fixture
-def employee():
-    return StaffUserFactory()

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from helpdesk.services import ticket_create
 from sales.models import SaleOrderLine
+from tests.builders import DAY, build_hours_ticket, build_order_line, build_product, hours
 from tests.factories import CustomerFactory, ProjectFactory, StaffUserFactory, TeamFactory
-from tests.hours.builders import DAY, confirmed_order, hours, hours_ticket, make_product
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log, timesheet_update
 
@@ -28,7 +28,7 @@ def _refused(field: str, **kwargs) -> str:
 
 @pytest.fixture
 def ticket():
-    return hours_ticket()[1]
+    return build_hours_ticket()[1]
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_no_project_task_or_ticket_is_refused(employee):
 
 
 def test_a_task_of_another_customer_is_refused_on_a_ticket_entry(ticket, employee):
-    _, foreign = confirmed_order(product=make_product(project=ticket.team.project), quantity=1)
+    foreign = build_order_line(product=build_product(project=ticket.team.project), quantity=1)
 
     _refused(
         "task", employee=employee, date=DAY, minutes=30, ticket=ticket, task=foreign.tasks.get()

@@ -16,8 +16,8 @@ from projects.models import Task
 from projects.services import task_create
 from sales.models import SaleOrder, SaleOrderLine
 from sales.services import order_confirm, order_create
+from tests.builders import DAY, build_order_line, build_product, hours
 from tests.factories import CustomerFactory, StaffUserFactory, TeamFactory
-from tests.hours.builders import DAY, confirmed_order, hours, make_product
 from tests.threads import run_together
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_twenty_concurrent_half_hours_on_one_line_deliver_exactly_10_hours(postgres_only):
-    _, line = confirmed_order(product=make_product(), quantity=10)
+    line = build_order_line(product=build_product(), quantity=10)
     task = line.tasks.get()
     team = TeamFactory(project=task.project, use_timesheets=True)
     tickets = [
@@ -52,8 +52,8 @@ def test_two_concurrent_confirmations_create_one_set_of_tasks(postgres_only):
     order = order_create(
         customer=CustomerFactory(),
         lines=[
-            {"product": make_product(), "quantity": 3},
-            {"product": make_product(unit="Days"), "quantity": 2},
+            {"product": build_product(), "quantity": 3},
+            {"product": build_product(unit="Days"), "quantity": 2},
         ],
     )
 
@@ -71,7 +71,7 @@ def test_two_concurrent_confirmations_create_one_set_of_tasks(postgres_only):
 
 
 def test_concurrent_logs_of_one_employee_on_one_day_stay_within_24_hours(postgres_only):
-    _, line = confirmed_order(product=make_product(), quantity=100)
+    line = build_order_line(product=build_product(), quantity=100)
     project = line.tasks.get().project
     # Separate tasks, so nothing but the employee's own lock serialises the five logs.
     tasks = [task_create(project=project, name=f"Task {n}") for n in range(5)]

@@ -9,16 +9,16 @@ from django.core.exceptions import ValidationError
 from core.models import AppSettings
 from helpdesk.services import ticket_create
 from projects.services import task_create
-from tests.factories import CustomerFactory, ProjectFactory, StaffUserFactory, TeamFactory, uom
-from tests.hours.builders import (
+from tests.builders import (
     DAY,
-    confirmed_order,
+    build_hours_ticket,
+    build_order_line,
+    build_product,
+    build_ticket,
     delivered,
     hours,
-    hours_ticket,
-    make_product,
-    ticket_on,
 )
+from tests.factories import CustomerFactory, ProjectFactory, StaffUserFactory, TeamFactory, uom
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_sums_minutes_first_and_converts_once_three_hours_on_days_is_0_38(employee):
-    _, line = confirmed_order(product=make_product(unit="Days"), quantity=1)
+    line = build_order_line(product=build_product(unit="Days"), quantity=1)
     task = line.tasks.get()
 
     for offset in range(3):
@@ -43,7 +43,7 @@ def test_it_sums_minutes_first_and_converts_once_three_hours_on_days_is_0_38(emp
 
 
 def test_one_hour_on_a_days_line_rounds_half_up_to_0_13(employee):
-    _, line = confirmed_order(product=make_product(unit="Days"), quantity=1)
+    line = build_order_line(product=build_product(unit="Days"), quantity=1)
 
     timesheet_log(employee=employee, date=DAY, minutes=60, task=line.tasks.get())
 
@@ -51,7 +51,7 @@ def test_one_hour_on_a_days_line_rounds_half_up_to_0_13(employee):
 
 
 def test_editing_the_duration_updatesdelivered(employee):
-    _, line = confirmed_order(product=make_product(), quantity=10)
+    line = build_order_line(product=build_product(), quantity=10)
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(2), task=line.tasks.get())
 
     timesheet_update(entry=entry, minutes=hours(3.5))
@@ -61,8 +61,8 @@ def test_editing_the_duration_updatesdelivered(employee):
 
 def test_an_entry_moved_to_another_task_updates_both_lines(employee):
     customer = CustomerFactory()
-    _, first = confirmed_order(product=make_product(), quantity=10, customer=customer)
-    _, second = confirmed_order(product=make_product(unit="Days"), quantity=2, customer=customer)
+    first = build_order_line(product=build_product(), quantity=10, customer=customer)
+    second = build_order_line(product=build_product(unit="Days"), quantity=2, customer=customer)
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(4), task=first.tasks.get())
     timesheet_log(employee=employee, date=DAY, minutes=hours(1), task=first.tasks.get())
     assert delivered(first) == Decimal("5.00")
@@ -77,9 +77,9 @@ def test_an_entry_moved_to_another_task_updates_both_lines(employee):
 
 def test_an_entry_moved_to_a_ticket_of_another_line_updates_both_lines(employee):
     customer = CustomerFactory()
-    _, first = confirmed_order(product=make_product(), quantity=10, customer=customer)
-    _, second = confirmed_order(product=make_product(), quantity=10, customer=customer)
-    first_ticket, second_ticket = ticket_on(line=first), ticket_on(line=second)
+    first = build_order_line(product=build_product(), quantity=10, customer=customer)
+    second = build_order_line(product=build_product(), quantity=10, customer=customer)
+    first_ticket, second_ticket = build_ticket(line=first), build_ticket(line=second)
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(2), ticket=first_ticket)
 
     moved = timesheet_update(entry=entry, ticket=second_ticket)
@@ -94,7 +94,7 @@ def test_an_entry_moved_to_a_ticket_of_another_line_updates_both_lines(employee)
 
 
 def test_taking_an_entry_off_its_ticket_keeps_its_project_and_task(employee):
-    line, ticket = hours_ticket()
+    line, ticket = build_hours_ticket()
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(2), ticket=ticket)
 
     moved = timesheet_update(entry=entry, ticket=None)
@@ -104,7 +104,7 @@ def test_taking_an_entry_off_its_ticket_keeps_its_project_and_task(employee):
 
 
 def test_deleting_an_entry_lowersdelivered(employee):
-    line, ticket = hours_ticket()
+    line, ticket = build_hours_ticket()
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(3), ticket=ticket)
     timesheet_log(employee=employee, date=DAY, minutes=hours(1), ticket=ticket)
 
@@ -115,7 +115,7 @@ def test_deleting_an_entry_lowersdelivered(employee):
 
 
 def test_an_entry_on_a_task_without_an_order_line_is_non_billable(employee):
-    _, line = confirmed_order(product=make_product(), quantity=10)
+    line = build_order_line(product=build_product(), quantity=10)
     internal = task_create(project=line.tasks.get().project, name="Internal upkeep")
 
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(2), task=internal)
@@ -126,7 +126,7 @@ def test_an_entry_on_a_task_without_an_order_line_is_non_billable(employee):
 
 
 def test_an_entry_on_a_project_without_a_task_is_non_billable(employee):
-    _, line = confirmed_order(product=make_product(), quantity=10)
+    line = build_order_line(product=build_product(), quantity=10)
 
     entry = timesheet_log(
         employee=employee, date=DAY, minutes=hours(2), project=line.tasks.get().project
@@ -149,9 +149,9 @@ def test_with_units_of_measure_off_lines_are_sold_and_delivered_in_hours(employe
     settings_row = AppSettings.load()
     settings_row.uom_enabled = False
     settings_row.save()
-    product = make_product(unit="Days", price="800.00")
+    product = build_product(unit="Days", price="800.00")
 
-    _, line = confirmed_order(product=product, quantity=2)
+    line = build_order_line(product=product, quantity=2)
     timesheet_log(employee=employee, date=DAY, minutes=hours(3), task=line.tasks.get())
 
     line.refresh_from_db()
@@ -161,7 +161,7 @@ def test_with_units_of_measure_off_lines_are_sold_and_delivered_in_hours(employe
 
 
 def test_with_the_timesheets_feature_off_logging_is_refused(employee):
-    _, line = confirmed_order(product=make_product(), quantity=10)
+    line = build_order_line(product=build_product(), quantity=10)
     settings_row = AppSettings.load()
     settings_row.timesheets_enabled = False
     settings_row.save()
@@ -174,8 +174,8 @@ def test_with_the_timesheets_feature_off_logging_is_refused(employee):
 
 
 def test_entries_of_several_employees_and_tickets_add_up_on_one_line():
-    _, line = confirmed_order(product=make_product(unit="Days"), quantity=5)
-    tickets = [ticket_on(line=line, team=None, subject=f"Ticket {n}") for n in range(3)]
+    line = build_order_line(product=build_product(unit="Days"), quantity=5)
+    tickets = [build_ticket(line=line, team=None, subject=f"Ticket {n}") for n in range(3)]
     for n, ticket in enumerate(tickets):
         timesheet_log(employee=StaffUserFactory(), date=DAY, minutes=hours(n + 1), ticket=ticket)
 

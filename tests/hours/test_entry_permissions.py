@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from tests.builders import DAY, build_hours_ticket
 from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory, UserFactory
-from tests.hours.builders import DAY, hours_ticket
 from timesheets.permissions import can_change_entry, can_log_for
 from timesheets.services import timesheet_log
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def entry(employee):
-    _, ticket = hours_ticket()
+    _, ticket = build_hours_ticket()
     return timesheet_log(employee=employee, date=DAY, minutes=30, ticket=ticket)
 
 

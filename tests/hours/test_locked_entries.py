@@ -8,8 +8,8 @@ import pytest
 from core.errors import ConflictError
 from projects.services import task_create, task_update
 from sales.models import Product, SaleOrderLine
+from tests.builders import DAY, build_order_line, build_product, build_ticket, hours, invoice_entry
 from tests.factories import CustomerFactory, StaffUserFactory
-from tests.hours.builders import DAY, confirmed_order, hours, invoice_entry, make_product, ticket_on
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 def locked(employee):
     """A 5 h entry on a ticket, billed by a draft invoice line; plus a second ticket."""
     customer = CustomerFactory()
-    _, line = confirmed_order(product=make_product(), quantity=10, customer=customer)
-    ticket = ticket_on(line=line)
+    line = build_order_line(product=build_product(), quantity=10, customer=customer)
+    ticket = build_ticket(line=line)
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(5), ticket=ticket)
-    invoice_entry(entry)
+    invoice_entry(entry=entry)
     return TimesheetEntry.objects.get(pk=entry.pk)
 
 
@@ -73,8 +73,8 @@ def test_a_locked_entry_accepts_an_unchanged_duration_with_its_new_description(l
 
 
 def test_the_task_of_a_locked_entry_cannot_move_to_another_order_line(locked):
-    untracked = make_product(service_tracking=Product.TRACKING_NO)
-    _, other = confirmed_order(product=untracked, quantity=1, customer=CustomerFactory())
+    untracked = build_product(service_tracking=Product.TRACKING_NO)
+    other = build_order_line(product=untracked, quantity=1, customer=CustomerFactory())
 
     with pytest.raises(ConflictError):
         task_update(task=locked.task, sale_line=other)

@@ -15,8 +15,8 @@ from helpdesk.services import ticket_create, ticket_set_task, ticket_update
 from projects.models import Project, Task
 from projects.selectors import project_list
 from projects.services import task_create, task_update
+from tests.builders import DAY, build_order_line, build_product, day, hours, invoice_entry
 from tests.factories import CustomerFactory, StaffUserFactory, TeamFactory
-from tests.hours.builders import DAY, confirmed_order, hours, invoice_entry, make_product
 from tests.threads import run_together
 from timesheets.models import TimesheetEntry
 from timesheets.services import (
@@ -38,9 +38,9 @@ def untasked(project: Project) -> int:
 @pytest.fixture
 def two_tasks():
     """Two tasks of one customer in one project, a team logging there, a ticket on the first."""
-    product, customer = make_product(), CustomerFactory()
-    _, first_line = confirmed_order(product=product, quantity=10, customer=customer)
-    _, second_line = confirmed_order(product=product, quantity=10, customer=customer)
+    product, customer = build_product(), CustomerFactory()
+    first_line = build_order_line(product=product, quantity=10, customer=customer)
+    second_line = build_order_line(product=product, quantity=10, customer=customer)
     first, second = first_line.tasks.get(), second_line.tasks.get()
     assert first.project_id == second.project_id
     team = TeamFactory(project=first.project, use_timesheets=True)
@@ -97,9 +97,9 @@ class TestItFollowsEveryWrite:
 
     def test_a_ticket_task_change_moves_the_uninvoiced_minutes_only(self, two_tasks, employee):
         first, second, ticket = two_tasks
-        billed = timesheet_log(employee=employee, date=DAY, minutes=60, ticket=ticket)
+        billed = timesheet_log(employee=employee, date=day(1), minutes=60, ticket=ticket)
         timesheet_log(employee=employee, date=DAY, minutes=30, ticket=ticket)
-        invoice_entry(billed)
+        invoice_entry(entry=billed)
 
         ticket_set_task(ticket=ticket, task=second)
 
@@ -121,9 +121,9 @@ class TestItFollowsEveryWrite:
         self, two_tasks, employee
     ):
         first, _, ticket = two_tasks
-        billed = timesheet_log(employee=employee, date=DAY, minutes=60, ticket=ticket)
+        billed = timesheet_log(employee=employee, date=day(1), minutes=60, ticket=ticket)
         open_entry = timesheet_log(employee=employee, date=DAY, minutes=25, ticket=ticket)
-        invoice_entry(billed)
+        invoice_entry(entry=billed)
         other_team = TeamFactory(use_timesheets=True)
 
         ticket_update(ticket=ticket, team=other_team, task=None)
@@ -137,9 +137,9 @@ class TestItFollowsEveryWrite:
         assert recompute_all_delivered(fix=False) == []
 
     def test_a_task_billing_another_line_keeps_its_minutes(self, employee):
-        product, customer = make_product(), CustomerFactory()
-        _, line = confirmed_order(product=product, quantity=5, customer=customer)
-        _, other = confirmed_order(product=make_product(), quantity=5, customer=customer)
+        product, customer = build_product(), CustomerFactory()
+        line = build_order_line(product=product, quantity=5, customer=customer)
+        other = build_order_line(product=build_product(), quantity=5, customer=customer)
         task = line.tasks.get()
         timesheet_log(employee=employee, date=DAY, minutes=75, task=task)
         other.tasks.all().delete()  # the line is free for this task

@@ -16,8 +16,8 @@ from sales.services import (
     order_line_add,
     order_line_update,
 )
+from tests.builders import DAY, build_order, build_order_line, build_product, hours
 from tests.factories import CustomerFactory
-from tests.hours.builders import DAY, confirmed_order, hours, make_product
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_orders_are_numbered_without_gaps_even_after_a_refused_one():
     customer = CustomerFactory()
     first = order_create(customer=customer)
     with pytest.raises(ValidationError):
-        order_create(customer=customer, lines=[{"product": make_product(), "quantity": "-1"}])
+        order_create(customer=customer, lines=[{"product": build_product(), "quantity": "-1"}])
     second = order_create(customer=customer)
 
     assert (first.name, second.name) == ("SO00001", "SO00002")
@@ -36,7 +36,7 @@ def test_orders_are_numbered_without_gaps_even_after_a_refused_one():
 
 def test_a_quotation_has_no_task_until_it_is_confirmed():
     order = order_create(
-        customer=CustomerFactory(), lines=[{"product": make_product(), "quantity": 3}]
+        customer=CustomerFactory(), lines=[{"product": build_product(), "quantity": 3}]
     )
     assert order.state == SaleOrder.DRAFT
     assert not Task.objects.exists()
@@ -50,7 +50,7 @@ def test_a_quotation_has_no_task_until_it_is_confirmed():
 
 
 def test_confirming_twice_is_refused_and_creates_no_second_task():
-    order, _ = confirmed_order(product=make_product(), quantity=3)
+    order = build_order(product=build_product(), quantity=3)
 
     with pytest.raises(ConflictError):
         order_confirm(order=order)
@@ -62,8 +62,8 @@ def test_only_lines_whose_product_creates_a_task_get_one():
     order = order_create(
         customer=CustomerFactory(),
         lines=[
-            {"product": make_product(), "quantity": 3},
-            {"product": make_product(service_tracking=Product.TRACKING_NO), "quantity": 1},
+            {"product": build_product(), "quantity": 3},
+            {"product": build_product(service_tracking=Product.TRACKING_NO), "quantity": 1},
         ],
     )
 
@@ -75,7 +75,7 @@ def test_only_lines_whose_product_creates_a_task_get_one():
 
 
 def test_task_in_a_new_project_creates_one_project_for_the_order():
-    product = make_product(service_tracking=Product.TRACKING_TASK_NEW_PROJECT, project=None)
+    product = build_product(service_tracking=Product.TRACKING_TASK_NEW_PROJECT, project=None)
     customer = CustomerFactory(name="Acme")
     order = order_create(
         customer=customer,
@@ -94,7 +94,7 @@ def test_task_in_a_new_project_creates_one_project_for_the_order():
 
 
 def test_changing_the_quantity_of_a_confirmed_line_updates_allocated_hours():
-    _, line = confirmed_order(product=make_product(unit="Days"), quantity=2)
+    line = build_order_line(product=build_product(unit="Days"), quantity=2)
 
     order_line_update(line=line, quantity="3")
 
@@ -102,10 +102,10 @@ def test_changing_the_quantity_of_a_confirmed_line_updates_allocated_hours():
 
 
 def test_a_line_added_to_a_confirmed_order_gets_its_task_at_once():
-    order, _ = confirmed_order(product=make_product(), quantity=2)
+    order = build_order(product=build_product(), quantity=2)
 
     added = order_line_add(
-        order=order, product=make_product(unit="Days"), quantity="1.5", description="Extra"
+        order=order, product=build_product(unit="Days"), quantity="1.5", description="Extra"
     )
 
     task = added.tasks.get()
@@ -116,7 +116,7 @@ def test_a_line_added_to_a_confirmed_order_gets_its_task_at_once():
 def test_a_line_added_to_a_quotation_waits_for_confirmation():
     order = order_create(customer=CustomerFactory())
 
-    order_line_add(order=order, product=make_product(), quantity=1)
+    order_line_add(order=order, product=build_product(), quantity=1)
 
     assert not Task.objects.exists()
 
@@ -126,16 +126,16 @@ def test_with_timesheets_off_confirmation_creates_no_task():
     settings_row.timesheets_enabled = False
     settings_row.save()
 
-    confirmed_order(product=make_product(), quantity=2)
+    build_order(product=build_product(), quantity=2)
 
     assert not Task.objects.exists()
 
 
 def test_a_cancelled_order_keeps_its_tasks_and_has_nothing_to_invoice(employee):
-    prepaid = make_product(invoice_policy=Product.POLICY_ORDER)
+    prepaid = build_product(invoice_policy=Product.POLICY_ORDER)
     order = order_create(
         customer=CustomerFactory(),
-        lines=[{"product": make_product(), "quantity": 5}, {"product": prepaid, "quantity": 5}],
+        lines=[{"product": build_product(), "quantity": 5}, {"product": prepaid, "quantity": 5}],
     )
     order_confirm(order=order)
     for line in order.lines.all():
@@ -154,10 +154,10 @@ def test_a_cancelled_order_keeps_its_tasks_and_has_nothing_to_invoice(employee):
 
 
 def test_a_cancelled_order_takes_no_new_line():
-    order, _ = confirmed_order(product=make_product(), quantity=2)
+    order = build_order(product=build_product(), quantity=2)
     order_cancel(order=order)
 
     with pytest.raises(ConflictError):
-        order_line_add(order=order, product=make_product(), quantity=1)
+        order_line_add(order=order, product=build_product(), quantity=1)
 
     assert SaleOrderLine.objects.filter(order=order).count() == 1

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from helpdesk.services import ticket_create, ticket_set_task
 from projects.services import task_create
 from sales.models import Product, SaleOrderLine
+from tests.builders import DAY, build_order_line, build_product, day, hours, invoice_entry
 from tests.factories import CustomerFactory, ProjectFactory, StaffUserFactory, TeamFactory
-from tests.hours.builders import DAY, confirmed_order, hours, invoice_entry, make_product
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +30,14 @@ def busy_lines():
     customer = CustomerFactory()
     project = ProjectFactory()
     team = TeamFactory(project=project, use_timesheets=True)
-    _, days = confirmed_order(
-        product=make_product(unit="Days", project=project), quantity=2, customer=customer
+    days = build_order_line(
+        product=build_product(unit="Days", project=project), quantity=2, customer=customer
     )
-    _, hours_line = confirmed_order(
-        product=make_product(project=project), quantity=10, customer=customer
+    hours_line = build_order_line(
+        product=build_product(project=project), quantity=10, customer=customer
     )
-    prepaid = make_product(project=project, invoice_policy=Product.POLICY_ORDER)
-    _, prepaid_line = confirmed_order(product=prepaid, quantity=10, customer=customer)
+    prepaid = build_product(project=project, invoice_policy=Product.POLICY_ORDER)
+    prepaid_line = build_order_line(product=prepaid, quantity=10, customer=customer)
     ticket = ticket_create(team=team, customer=customer, subject="Busy", task=days.tasks.get())
     people = [StaffUserFactory() for _ in range(3)]
     for n, person in enumerate(people):
@@ -48,8 +48,8 @@ def busy_lines():
                 minutes=20 + 7 * n + offset,
                 ticket=ticket,
             )
-    entry = timesheet_log(employee=people[0], date=DAY, minutes=hours(1), ticket=ticket)
-    invoice_entry(entry)
+    entry = timesheet_log(employee=people[0], date=day(1), minutes=hours(1), ticket=ticket)
+    invoice_entry(entry=entry)
     moved = timesheet_log(employee=people[1], date=DAY, minutes=45, task=hours_line.tasks.get())
     timesheet_update(entry=moved, task=prepaid_line.tasks.get())
     internal = task_create(project=project, name="Internal upkeep")
@@ -107,7 +107,7 @@ def test_without_check_it_reports_and_fixes_the_corrupted_line(busy_lines):
 
 
 def test_a_line_with_no_entries_but_a_stored_figure_is_reset_to_zero():
-    _, line = confirmed_order(product=make_product(), quantity=3)
+    line = build_order_line(product=build_product(), quantity=3)
     SaleOrderLine.objects.filter(pk=line.pk).update(delivered_minutes=90, qty_delivered=1.5)
 
     _run()

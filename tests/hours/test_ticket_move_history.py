@@ -11,8 +11,8 @@ from django.urls import reverse
 from helpdesk.services import ticket_create, ticket_set_task, ticket_update
 from projects.services import project_create
 from tests.api.conftest import token_client
+from tests.builders import DAY, build_order_line, build_product, day, hours, invoice_entry
 from tests.factories import CustomerFactory, ManagerFactory, ProjectFactory, TeamFactory
-from tests.hours.builders import DAY, confirmed_order, hours, invoice_entry, make_product
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
@@ -23,11 +23,9 @@ pytestmark = pytest.mark.django_db
 def ticket_with_two_tasks():
     customer = CustomerFactory()
     project = ProjectFactory()
-    _, first = confirmed_order(
-        product=make_product(project=project), quantity=10, customer=customer
-    )
-    _, second = confirmed_order(
-        product=make_product(project=project), quantity=10, customer=customer
+    first = build_order_line(product=build_product(project=project), quantity=10, customer=customer)
+    second = build_order_line(
+        product=build_product(project=project), quantity=10, customer=customer
     )
     team = TeamFactory(project=project, use_timesheets=True)
     ticket = ticket_create(team=team, customer=customer, subject="Moves", task=first.tasks.get())
@@ -43,8 +41,8 @@ def test_a_task_change_through_the_api_records_the_moved_entries_and_the_manager
 ):
     ticket, first, second = ticket_with_two_tasks
     free = timesheet_log(employee=employee, date=DAY, minutes=hours(2), ticket=ticket)
-    invoiced = timesheet_log(employee=employee, date=DAY, minutes=hours(1), ticket=ticket)
-    invoice_entry(invoiced)
+    invoiced = timesheet_log(employee=employee, date=day(1), minutes=hours(1), ticket=ticket)
+    invoice_entry(entry=invoiced)
     invoiced_history = invoiced.history.count()
     manager = ManagerFactory()
 

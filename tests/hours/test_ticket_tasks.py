@@ -9,17 +9,18 @@ from helpdesk.models import Ticket
 from helpdesk.selectors import tasks_for_ticket
 from helpdesk.services import ticket_create, ticket_set_task, ticket_update
 from projects.services import task_create
-from tests.factories import CustomerFactory, ProjectFactory, TeamFactory
-from tests.hours.builders import (
+from tests.builders import (
     DAY,
-    confirmed_order,
+    build_hours_ticket,
+    build_order_line,
+    build_product,
+    build_ticket,
+    day,
     delivered,
     hours,
-    hours_ticket,
     invoice_entry,
-    make_product,
-    ticket_on,
 )
+from tests.factories import CustomerFactory, ProjectFactory, TeamFactory
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +31,9 @@ def two_orders_in_one_project():
     """Two confirmed orders of one customer whose tasks share the helpdesk project."""
     customer = CustomerFactory()
     project = ProjectFactory()
-    _, first = confirmed_order(
-        product=make_product(project=project), quantity=10, customer=customer
-    )
-    _, second = confirmed_order(
-        product=make_product(project=project), quantity=10, customer=customer
+    first = build_order_line(product=build_product(project=project), quantity=10, customer=customer)
+    second = build_order_line(
+        product=build_product(project=project), quantity=10, customer=customer
     )
     team = TeamFactory(project=project, use_timesheets=True)
     return team, first, second
@@ -46,11 +45,11 @@ def two_orders_in_one_project():
 def test_a_ticket_can_only_pick_tasks_of_its_customers_orders_in_the_team_project():
     project = ProjectFactory()
     customer, other_customer = CustomerFactory(), CustomerFactory()
-    _, own = confirmed_order(product=make_product(project=project), quantity=1, customer=customer)
-    _, foreign = confirmed_order(
-        product=make_product(project=project), quantity=1, customer=other_customer
+    own = build_order_line(product=build_product(project=project), quantity=1, customer=customer)
+    foreign = build_order_line(
+        product=build_product(project=project), quantity=1, customer=other_customer
     )
-    _, elsewhere = confirmed_order(product=make_product(), quantity=1, customer=customer)
+    elsewhere = build_order_line(product=build_product(), quantity=1, customer=customer)
     internal = task_create(project=project, name="Internal upkeep")
     team = TeamFactory(project=project, use_timesheets=True)
 
@@ -62,7 +61,7 @@ def test_a_ticket_can_only_pick_tasks_of_its_customers_orders_in_the_team_projec
 
 
 def test_a_task_of_another_customer_is_refused_naming_the_task_field():
-    _, line = confirmed_order(product=make_product(), quantity=1)
+    line = build_order_line(product=build_product(), quantity=1)
     team = TeamFactory(project=line.tasks.get().project, use_timesheets=True)
     tickets_before = Ticket.objects.count()
 
@@ -76,7 +75,7 @@ def test_a_task_of_another_customer_is_refused_naming_the_task_field():
 
 
 def test_a_task_of_another_project_is_refused_naming_the_task_field():
-    _, line = confirmed_order(product=make_product(), quantity=1)
+    line = build_order_line(product=build_product(), quantity=1)
     team = TeamFactory(project=ProjectFactory(), use_timesheets=True)
 
     with pytest.raises(ValidationError) as caught:
@@ -89,9 +88,9 @@ def test_a_task_of_another_project_is_refused_naming_the_task_field():
 
 
 def test_setting_a_task_of_another_customer_leaves_the_ticket_unchanged():
-    _, line = confirmed_order(product=make_product(), quantity=1)
-    _, foreign = confirmed_order(product=make_product(project=line.tasks.get().project), quantity=1)
-    ticket = ticket_on(line=line)
+    line = build_order_line(product=build_product(), quantity=1)
+    foreign = build_order_line(product=build_product(project=line.tasks.get().project), quantity=1)
+    ticket = build_ticket(line=line)
 
     with pytest.raises(ValidationError) as caught:
         ticket_set_task(ticket=ticket, task=foreign.tasks.get())
@@ -104,7 +103,7 @@ def test_setting_a_task_of_another_customer_leaves_the_ticket_unchanged():
 
 
 def test_a_ticket_entry_belongs_to_the_team_project_and_the_ticket_task(employee):
-    line, ticket = hours_ticket()
+    line, ticket = build_hours_ticket()
 
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(1), ticket=ticket)
 
@@ -125,9 +124,9 @@ def test_changing_the_ticket_task_moves_only_its_uninvoiced_entries(
     ticket = ticket_create(
         team=team, customer=first.order.customer, subject="Moves", task=first.tasks.get()
     )
-    invoiced = timesheet_log(employee=employee, date=DAY, minutes=hours(3), ticket=ticket)
+    invoiced = timesheet_log(employee=employee, date=day(1), minutes=hours(3), ticket=ticket)
     free = timesheet_log(employee=employee, date=DAY, minutes=hours(2), ticket=ticket)
-    invoice_entry(invoiced)
+    invoice_entry(entry=invoiced)
 
     ticket_set_task(ticket=ticket, task=second.tasks.get())
 
@@ -153,7 +152,7 @@ def test_ticket_update_with_a_task_moves_the_entries_too(employee, two_orders_in
 
 
 def test_unlinking_the_ticket_task_makes_its_entries_non_billable(employee):
-    line, ticket = hours_ticket()
+    line, ticket = build_hours_ticket()
     entry = timesheet_log(employee=employee, date=DAY, minutes=hours(2), ticket=ticket)
 
     ticket_set_task(ticket=ticket, task=None)

@@ -9,15 +9,11 @@ import pytest
 from core.numbers import format_hours, format_minutes
 from sales.models import InvoiceStatus, Product, SaleOrder, SaleOrderLine
 from sales.services import order_confirm, order_create
+from tests.builders import DAY, build_order_line, build_product, build_ticket, hours, refreshed
 from tests.factories import CustomerFactory
-from tests.hours.builders import DAY, confirmed_order, hours, make_product, ticket_on
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
-
-
-def _refresh(line: SaleOrderLine) -> SaleOrderLine:
-    return SaleOrderLine.objects.select_related("order", "uom").get(pk=line.pk)
 
 
 def _log(employee, ticket, *durations_in_hours, start=DAY):
@@ -32,10 +28,11 @@ def _log(employee, ticket, *durations_in_hours, start=DAY):
 
 
 def test_example_1_days_order_creates_a_16_hour_task_named_after_the_order(employee):
-    product = make_product(unit="Days", price="800.00")
-    order, line = confirmed_order(
+    product = build_product(unit="Days", price="800.00")
+    line = build_order_line(
         product=product, quantity=2, description="Remote support\nfor the spring migration"
     )
+    order = line.order
 
     task = line.tasks.get()
     assert task.allocated_hours == Decimal("16.00")
@@ -45,29 +42,29 @@ def test_example_1_days_order_creates_a_16_hour_task_named_after_the_order(emplo
 
 
 def test_example_1_entries_of_3_5_4_hours_deliver_1_50_days_then_2_more_1_75(employee):
-    _, line = confirmed_order(product=make_product(unit="Days", price="800.00"), quantity=2)
-    ticket = ticket_on(line=line)
+    line = build_order_line(product=build_product(unit="Days", price="800.00"), quantity=2)
+    ticket = build_ticket(line=line)
 
     _log(employee, ticket, 3, 5, 4)
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.delivered_minutes == 12 * 60
     assert line.qty_delivered == Decimal("1.50")
     assert line.qty_to_invoice == Decimal("1.50")
     assert line.invoice_status == InvoiceStatus.TO_INVOICE
 
     _log(employee, ticket, 2, start=DAY + datetime.timedelta(days=10))
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.qty_delivered == Decimal("1.75")
     assert line.qty_to_invoice == Decimal("1.75")
 
 
 def test_example_2_twenty_hours_on_a_two_day_order_deliver_2_50(employee):
-    _, line = confirmed_order(product=make_product(unit="Days", price="800.00"), quantity=2)
-    ticket = ticket_on(line=line)
+    line = build_order_line(product=build_product(unit="Days", price="800.00"), quantity=2)
+    ticket = build_ticket(line=line)
 
     _log(employee, ticket, 8, 8, 4)
 
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.qty_delivered == Decimal("2.50")
     assert line.qty_to_invoice == Decimal("2.50")
     # Delivered policy: over-delivery is simply more to invoice, never Upselling.
@@ -75,10 +72,11 @@ def test_example_2_twenty_hours_on_a_two_day_order_deliver_2_50(employee):
 
 
 def test_example_3_prepaid_hours_are_to_invoice_on_confirmation():
-    product = make_product(price="90.00", invoice_policy=Product.POLICY_ORDER)
-    order, line = confirmed_order(product=product, quantity=10)
+    product = build_product(price="90.00", invoice_policy=Product.POLICY_ORDER)
+    line = build_order_line(product=product, quantity=10)
+    order = line.order
 
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.qty_to_invoice == Decimal("10.00")
     assert line.invoice_status == InvoiceStatus.TO_INVOICE
     assert line.amount_untaxed == Decimal("900.00")
@@ -87,19 +85,19 @@ def test_example_3_prepaid_hours_are_to_invoice_on_confirmation():
 
 
 def test_example_3_prepaid_remaining_hours_go_from_6_00_to_minus_1_00(employee):
-    product = make_product(price="90.00", invoice_policy=Product.POLICY_ORDER)
-    _, line = confirmed_order(product=product, quantity=10)
-    ticket = ticket_on(line=line)
+    product = build_product(price="90.00", invoice_policy=Product.POLICY_ORDER)
+    line = build_order_line(product=product, quantity=10)
+    ticket = build_ticket(line=line)
 
     _log(employee, ticket, 4)
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.qty_delivered == Decimal("4.00")
     assert line.remaining_hours == Decimal("6.00")
     assert format_hours(line.remaining_hours) == "6:00"
     assert format_minutes(line.remaining_minutes) == "6:00"
 
     _log(employee, ticket, 7, start=DAY + datetime.timedelta(days=5))
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.qty_delivered == Decimal("11.00")
     assert line.remaining_hours == Decimal("-1.00")
     assert format_hours(line.remaining_hours) == "-1:00"
@@ -110,11 +108,11 @@ def test_example_3_prepaid_remaining_hours_go_from_6_00_to_minus_1_00(employee):
 
 
 def test_example_4_a_20_minute_entry_delivers_0_33_hours(employee):
-    _, line = confirmed_order(product=make_product(), quantity=5)
+    line = build_order_line(product=build_product(), quantity=5)
 
     timesheet_log(employee=employee, date=DAY, minutes=20, task=line.tasks.get())
 
-    line = _refresh(line)
+    line = refreshed(line)
     assert line.delivered_minutes == 20
     assert line.qty_delivered == Decimal("0.33")
 
@@ -164,8 +162,8 @@ def test_order_status_is_to_invoice_when_any_line_is():
     quotation = order_create(
         customer=CustomerFactory(),
         lines=[
-            {"product": make_product(), "quantity": Decimal("3")},
-            {"product": make_product(invoice_policy=Product.POLICY_ORDER), "quantity": 1},
+            {"product": build_product(), "quantity": Decimal("3")},
+            {"product": build_product(invoice_policy=Product.POLICY_ORDER), "quantity": 1},
         ],
     )
     assert quotation.invoice_status == InvoiceStatus.NO

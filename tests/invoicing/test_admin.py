@@ -7,9 +7,8 @@ from django.urls import reverse
 
 from invoicing.models import Invoice, Payment
 from invoicing.services import invoice_create_from_order, invoice_validate
+from tests.builders import day
 from tests.factories import AdminFactory
-
-from .conftest import day
 
 pytestmark = pytest.mark.django_db
 

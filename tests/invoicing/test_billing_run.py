@@ -10,10 +10,9 @@ from core.numbers import money
 from invoicing.models import Invoice
 from invoicing.services import billing_run, billing_run_preview, invoice_create_from_order
 from sales.models import Product
+from tests.builders import day, refreshed
 from tests.factories import ManagerFactory
 from timesheets.models import TimesheetEntry
-
-from .conftest import day, refreshed
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from invoicing.services import (
     invoice_validate,
     payment_register,
 )
-
-from .conftest import day
+from tests.builders import day
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,8 @@ from invoicing.services import (
 )
 from sales.models import SaleOrderLine
 from sales.services import order_line_add
+from tests.builders import build_untracked_product, day, refreshed
 from tests.factories import CustomerFactory
-
-from .conftest import day, refreshed, untracked_product
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def posted(make_line, log):
     line = make_line(unit="Hours", price="100", quantity="10", tax="21")
     log(line, hours=6, date=day(1))
     log(line, hours=4, date=day(2))
-    prepaid = untracked_product(unit="Hours", price="50", tax="6")
+    prepaid = build_untracked_product(unit="Hours", price="50", tax="6")
     order_line_add(order=line.order, product=prepaid, quantity=2)
     return invoice_validate(
         invoice=invoice_create_from_order(order=line.order), invoice_date=day(3)

@@ -5,8 +5,7 @@ import pytest
 from invoicing.services import invoice_create_from_order
 from sales.models import InvoiceStatus, Product
 from sales.services import order_cancel, order_line_add
-
-from .conftest import day, refreshed
+from tests.builders import day, refreshed
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,10 @@ from invoicing.services import (
     invoice_validate,
 )
 from projects.models import Task
+from tests.builders import day, refreshed
 from tests.factories import StaffUserFactory
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_delete, timesheet_update
-
-from .conftest import day, refreshed
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,9 @@ from invoicing.services import (
     payment_register,
 )
 from sales.models import SaleOrderLine
+from tests.builders import day
 from tests.threads import run_together
 from timesheets.models import TimesheetEntry
-
-from .conftest import day
 
 D = Decimal
 

@@ -14,9 +14,8 @@ from invoicing.services import (
     invoice_validate,
 )
 from sales.services import order_line_add
+from tests.builders import build_untracked_product, day
 from tests.factories import StaffUserFactory
-
-from .conftest import day, untracked_product
 
 pytestmark = [
     pytest.mark.django_db,
@@ -42,7 +41,7 @@ def posted(make_line, log, make_ticket):
     log(line, hours="1.5", date=day(1), ticket=printer)
     log(line, minutes=45, date=day(2), ticket=printer, who=bob)
     log(line, hours=3, date=day(2), ticket=mail)
-    prepaid = untracked_product(unit="Hours", price="50", tax="6", name="Onboarding pack")
+    prepaid = build_untracked_product(unit="Hours", price="50", tax="6", name="Onboarding pack")
     order_line_add(order=line.order, product=prepaid, quantity=2)
     draft = invoice_create_from_order(order=line.order)
     return invoice_validate(invoice=draft, invoice_date=day(3))

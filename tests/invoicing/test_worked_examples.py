@@ -16,9 +16,8 @@ from invoicing.services import (
 )
 from projects.models import Task
 from sales.models import InvoiceStatus, Product
+from tests.builders import day, refreshed
 from timesheets.models import TimesheetEntry
-
-from .conftest import day, refreshed
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ from invoicing.models import Invoice
 from sales import services as sales_services
 from sales.models import AMOUNT_MAX, Product, SaleOrder, SaleOrderLine
 from tests.api.conftest import token_client
-from tests.factories import AdminFactory, CustomerFactory, ManagerFactory, ProductFactory, uom
+from tests.builders import build_order, build_untracked_product
+from tests.factories import AdminFactory, ManagerFactory, ProductFactory, uom
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +32,12 @@ UP_TO = datetime.date(2026, 3, 31)
 
 
 def _prepaid_product(price="90", tax="21") -> Product:
-    return ProductFactory(
-        uom=uom("Hours"),
-        list_price=Decimal(price),
-        tax_rate=Decimal(tax),
-        invoice_policy=Product.POLICY_ORDER,
-        service_tracking=Product.TRACKING_NO,
-        project=None,
-    )
+    return build_untracked_product(unit="Hours", price=price, tax=tax)
 
 
 def _order(*, quantity="10", lines=1, confirm=True, product=None) -> SaleOrder:
-    product = product or _prepaid_product()
-    order = sales_services.order_create(
-        customer=CustomerFactory(),
-        lines=[{"product": product, "quantity": quantity} for _ in range(lines)],
-    )
-    if confirm:
-        sales_services.order_confirm(order=order)
-    return order
+    line = {"product": product or _prepaid_product(), "quantity": quantity}
+    return build_order(lines=[line] * lines, confirm=confirm)
 
 
 def _plant_oversize_line(order: SaleOrder) -> None:

@@ -15,14 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import from_form
 
 from helpdesk.models import Ticket
-from sales import services as sales_services
 from tests.api.conftest import token_client
+from tests.builders import build_order_line, build_product, build_team, build_ticket
 from tests.factories import (
-    CustomerFactory,
     ManagerFactory,
-    ProductFactory,
     StaffUserFactory,
-    TeamFactory,
 )
 from timesheets.forms import EntryForm
 from timesheets.models import TimesheetEntry
@@ -33,15 +30,9 @@ MEGABYTE = "x" * (1024 * 1024)
 
 @pytest.fixture
 def ticket_on_order():
-    team = TeamFactory()
-    customer = CustomerFactory()
-    product = ProductFactory(project=team.project)
-    order = sales_services.order_create(
-        customer=customer, lines=[{"product": product, "quantity": 10}]
-    )
-    sales_services.order_confirm(order=order)
-    task = order.lines.get().tasks.get()
-    return Ticket.objects.create(team=team, customer=customer, subject="Down", task=task)
+    team = build_team()
+    line = build_order_line(product=build_product(project=team.project))
+    return build_ticket(line=line, team=team, subject="Down")
 
 
 def test_a_one_megabyte_description_is_refused_by_the_api(ticket_on_order):

@@ -20,6 +20,7 @@ from core.numbers import parse_duration
 from invoicing.services.common import parse_decimal
 from sales import services as sales_services
 from tests.api.conftest import token_client
+from tests.builders import build_ticket_world
 from tests.factories import (
     CustomerFactory,
     ManagerFactory,
@@ -27,7 +28,7 @@ from tests.factories import (
     ProjectFactory,
     StaffUserFactory,
 )
-from tests.web.conftest import HTMX, make_world
+from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log, timesheet_update
 
@@ -63,7 +64,7 @@ def world():
     settings = AppSettings.load()
     settings.timesheets_enabled = True
     settings.save()
-    return make_world()
+    return build_ticket_world()
 
 
 @pytest.fixture

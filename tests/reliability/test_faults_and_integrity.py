@@ -14,9 +14,9 @@ from core.models import Sequence
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from invoicing.services import posting
-from sales import services as sales_services
 from sales.models import SaleOrderLine
-from tests.factories import CustomerFactory, ProductFactory, StaffUserFactory, TeamFactory
+from tests.builders import build_order, build_product, build_team, log_time
+from tests.factories import StaffUserFactory
 from timesheets import services as timesheet_services
 from timesheets.models import TimesheetEntry
 
@@ -24,19 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _invoiceable_order(hours=5, customer=None):
-    team = TeamFactory()
-    product = ProductFactory(project=team.project)
-    order = sales_services.order_create(
-        customer=customer or CustomerFactory(), lines=[{"product": product, "quantity": 10}]
-    )
-    sales_services.order_confirm(order=order)
-    task = order.lines.get().tasks.get()
-    timesheet_services.timesheet_log(
-        employee=StaffUserFactory(),
-        date=datetime.date(2026, 3, 2),
-        minutes=hours * 60,
-        task=task,
-    )
+    """A confirmed order of 10 hours with `hours` logged on 2 March."""
+    order = build_order(customer=customer, product=build_product(project=build_team().project))
+    log_time(employee=StaffUserFactory(), hours=hours, line=order.lines.get())
     return order
 
 

@@ -16,7 +16,7 @@ from core.models import AppSettings, Sequence, timesheets_locked_up_to
 from invoicing import services as invoicing
 from invoicing.models import Invoice
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from tests.factories import AdminFactory, ManagerFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def manager():
 
 
 def a_draft() -> Invoice:
-    return build_world(employee=StaffUserFactory(), invoiced=True).invoice
+    return build_ticket_world(employee=StaffUserFactory(), invoiced=True).invoice
 
 
 def lock_up_to(day: datetime.date | None) -> None:

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from core.errors import ConflictError
 from core.models import AppSettings
 from helpdesk import services as helpdesk
+from tests.builders import build_hours_ticket, build_order_line, build_product, delivered
 from tests.factories import StaffUserFactory
-from tests.hours.builders import confirmed_order, delivered, hours_ticket, make_product
 from timesheets import services as timesheets
 from timesheets.models import TimesheetEntry
 
@@ -29,7 +29,7 @@ def lock_up_to(day):
 
 @pytest.fixture
 def world():
-    line, ticket = hours_ticket()
+    line, ticket = build_hours_ticket()
     employee = StaffUserFactory()
     inside = timesheets.timesheet_log(employee=employee, date=INSIDE, minutes=60, ticket=ticket)
     after = timesheets.timesheet_log(employee=employee, date=AFTER, minutes=30, ticket=ticket)
@@ -64,9 +64,7 @@ def test_an_entry_of_a_locked_period_is_neither_changed_nor_deleted(world):
 
 def test_a_ticket_moved_to_another_task_leaves_its_locked_entries_where_they_were(world):
     line, ticket, _, inside, after = world
-    _, other_line = confirmed_order(
-        product=make_product(), quantity=5, customer=line.order.customer
-    )
+    other_line = build_order_line(product=build_product(), quantity=5, customer=line.order.customer)
     other_task = other_line.tasks.get()
     other_task.project = ticket.team.project
     other_task.save()

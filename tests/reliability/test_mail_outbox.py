@@ -25,7 +25,6 @@ from invoicing.services import invoice_create_from_order, invoice_validate
 from invoicing.services.mail import invoice_mail_send_pending, invoice_send_email
 from invoicing.tasks import send_pending_invoice_mail
 from tests.factories import AdminFactory, CustomerFactory, ManagerFactory, StaffUserFactory
-from tests.invoicing.conftest import employee, log, make_line  # noqa: F401
 from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db

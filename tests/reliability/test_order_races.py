@@ -14,8 +14,8 @@ from core.errors import ConflictError
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from sales import services as sales_services
-from sales.models import Product, SaleOrder
-from tests.factories import CustomerFactory, ProductFactory, uom
+from sales.models import SaleOrder
+from tests.builders import build_order, build_untracked_product
 from tests.threads import run_together
 
 RACES = 20
@@ -23,17 +23,9 @@ RACES = 20
 
 def _confirmed_prepaid_order() -> SaleOrder:
     """A confirmed order with 10 prepaid hours to invoice (no task, no entry needed)."""
-    product = ProductFactory(
-        uom=uom("Hours"),
-        list_price=Decimal("90"),
-        invoice_policy=Product.POLICY_ORDER,
-        service_tracking=Product.TRACKING_NO,
-        project=None,
+    return build_order(
+        product=build_untracked_product(unit="Hours", price="90", tax="21"), quantity=10
     )
-    order = sales_services.order_create(
-        customer=CustomerFactory(), lines=[{"product": product, "quantity": 10}]
-    )
-    return sales_services.order_confirm(order=order)
 
 
 def _live_invoices(order: SaleOrder):

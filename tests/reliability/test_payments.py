@@ -19,7 +19,7 @@ from core.errors import ConflictError
 from invoicing import services as invoicing
 from invoicing.models import Invoice, Payment
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from tests.factories import ManagerFactory, StaffUserFactory
 from tests.threads import run_together
 
@@ -40,7 +40,7 @@ def manager():
 
 def posted_invoice() -> Invoice:
     """5 h at 100 with 21% tax: 605.00, validated."""
-    draft = build_world(employee=StaffUserFactory(), invoiced=True).invoice
+    draft = build_ticket_world(employee=StaffUserFactory(), invoiced=True).invoice
     return invoicing.invoice_validate(invoice=draft, invoice_date=DAY)
 
 

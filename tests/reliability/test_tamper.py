@@ -13,34 +13,20 @@ from django.db import DatabaseError, connection, transaction
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice
 from invoicing.services.posting import invoice_content_hash
-from sales import services as sales_services
-from tests.factories import CustomerFactory, ProductFactory, StaffUserFactory, TeamFactory
+from tests.builders import build_order, build_product, build_team, day, log_time
+from tests.factories import StaffUserFactory
 from timesheets import services as timesheet_services
 from timesheets.models import TimesheetEntry
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def postgres_trigger():
-    if connection.vendor != "postgresql":
-        pytest.skip("the guards are PostgreSQL triggers (on SQLite migration 0008 adds none)")
-
-
 def _order_with_hours(hours=5, customer=None):
-    team = TeamFactory()
-    product = ProductFactory(project=team.project)
-    order = sales_services.order_create(
-        customer=customer or CustomerFactory(), lines=[{"product": product, "quantity": 10}]
-    )
-    sales_services.order_confirm(order=order)
-    task = order.lines.get().tasks.get()
-    for day in (2, 3):
-        timesheet_services.timesheet_log(
-            employee=StaffUserFactory(),
-            date=datetime.date(2026, 3, day),
-            minutes=hours * 30,
-            task=task,
+    """A confirmed order of 10 hours with `hours` logged over 2 and 3 March."""
+    order = build_order(customer=customer, product=build_product(project=build_team().project))
+    for n in (2, 3):
+        log_time(
+            employee=StaffUserFactory(), date=day(n), minutes=hours * 30, line=order.lines.get()
         )
     return order
 

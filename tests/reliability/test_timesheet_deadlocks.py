@@ -24,7 +24,7 @@ from projects.models import Task
 from sales.models import Customer, SaleOrderLine
 from sales.services import order_confirm, order_create
 from tests.api.conftest import token_client
-from tests.api.world import DAY, build_world
+from tests.builders import DAY, build_ticket_world
 from tests.factories import CustomerFactory, ManagerFactory, StaffUserFactory
 from tests.threads import run_together
 from timesheets.models import TimesheetEntry
@@ -41,7 +41,7 @@ def _retry_warnings(caplog) -> list[str]:
 
 def test_one_user_logging_and_editing_at_once_gets_no_error_and_right_totals(postgres_only, caplog):
     employee = StaffUserFactory()
-    world = build_world(employee=employee, hours=1)
+    world = build_ticket_world(employee=employee, hours=1)
     # A second ticket on the same task, as a colleague's screen would have open.
     other = ticket_create(
         team=world.team, customer=world.customer, subject="Scanner too", task=world.task
@@ -93,7 +93,7 @@ def test_logging_and_editing_while_a_manager_moves_the_ticket_task_stay_consiste
     postgres_only, caplog
 ):
     employee, manager = StaffUserFactory(), ManagerFactory()
-    world = build_world(employee=employee, hours=1)
+    world = build_ticket_world(employee=employee, hours=1)
     order = order_create(customer=world.customer, lines=[{"product": world.product, "quantity": 9}])
     order_confirm(order=order)
     tasks = [world.task, Task.objects.get(sale_line__order=order)]
@@ -231,7 +231,7 @@ def test_an_api_write_that_keeps_deadlocking_answers_503_with_retry_after(
     entry_writes_deadlock,
 ):
     employee = StaffUserFactory()
-    world = build_world(employee=employee, hours=1)
+    world = build_ticket_world(employee=employee, hours=1)
     attempts = entry_writes_deadlock()
 
     response = token_client(employee).post(
@@ -249,7 +249,7 @@ def test_an_api_write_that_keeps_deadlocking_answers_503_with_retry_after(
 
 def test_an_api_write_that_deadlocks_once_is_run_again_and_succeeds(entry_writes_deadlock):
     employee = StaffUserFactory()
-    world = build_world(employee=employee, hours=1)
+    world = build_ticket_world(employee=employee, hours=1)
     attempts = entry_writes_deadlock(times=1)
 
     response = token_client(employee).post(
@@ -269,7 +269,7 @@ def test_a_page_write_that_keeps_deadlocking_shows_a_503_page_or_message(
     client, entry_writes_deadlock
 ):
     employee = StaffUserFactory()
-    world = build_world(employee=employee, hours=1)
+    world = build_ticket_world(employee=employee, hours=1)
     attempts = entry_writes_deadlock()
     client.force_login(employee)
     url = reverse("timesheets:ticket_entry_delete", args=[world.ticket.pk, world.entry.pk])

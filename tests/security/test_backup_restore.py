@@ -26,7 +26,7 @@ _PREFIX = _DB["NAME"] if "postgresql" in _DB["ENGINE"] else "billable_security"
 _PREFIX += os.environ.get("PYTEST_XDIST_WORKER", "")
 PG_SOURCE = f"test_{_PREFIX}_backup_src"
 PG_TARGET = f"test_{_PREFIX}_backup_dst"
-POPULATE = "from tests.security.world import build_world; build_world()"
+POPULATE = "from tests.builders import build_company_world; build_company_world()"
 
 
 def _env(database_url: str, media_root: Path, **extra: str) -> dict[str, str]:

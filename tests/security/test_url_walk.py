@@ -19,9 +19,9 @@ from core.models import AppSettings, Sequence
 from invoicing.models import Invoice, InvoiceLine, Payment
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from tests.builders import DAY, CompanyWorld, build_company_world
 from tests.security.inline_code import inline_code
 from tests.security.url_walk import PkUrl, id_sets, pk_urls
-from tests.security.world import DAY, World, build_world
 from timesheets.models import TimesheetEntry
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +46,11 @@ LOGIN_PATHS = ("/login/", "/admin/login/")
 
 
 @pytest.fixture
-def world() -> World:
-    return build_world()
+def world() -> CompanyWorld:
+    return build_company_world()
 
 
-def _tampering_payload(world: World) -> dict[str, str]:
+def _tampering_payload(world: CompanyWorld) -> dict[str, str]:
     """What a form or API call might take: had a view no permission check, these would
     change the owner's records (or log time in the owner's name)."""
     ticket = world.of(TimesheetEntry)[0].ticket
@@ -76,7 +76,7 @@ def _tampering_payload(world: World) -> dict[str, str]:
 class Walk:
     """Requests every id URL as one user; collects what breaks the expectations."""
 
-    def __init__(self, client: Client, world: World) -> None:
+    def __init__(self, client: Client, world: CompanyWorld) -> None:
         self.client = client
         self.world = world
         self.problems: list[str] = []
@@ -148,7 +148,7 @@ DERIVED_FIELDS = {
 }
 
 
-def _snapshot(world: World, *, rows_of: dict[str, set] | None = None) -> dict[str, object]:
+def _snapshot(world: CompanyWorld, *, rows_of: dict[str, set] | None = None) -> dict[str, object]:
     """Every row of the models another user must not change (those that existed at
     `rows_of`), the owner's entries, and how many rows the manager-only models hold."""
     state: dict[str, object] = {}
@@ -174,7 +174,7 @@ def _row_ids(state: dict[str, object]) -> dict[str, set]:
     }
 
 
-def _entry_ids(world: World, pk_url: PkUrl, ids: tuple) -> bool:
+def _entry_ids(world: CompanyWorld, pk_url: PkUrl, ids: tuple) -> bool:
     """Does this URL point at one of the owner's timesheet entries?"""
     owner_entries = {entry.pk for entry in world.of(TimesheetEntry)}
     return any(

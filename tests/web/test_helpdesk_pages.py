@@ -9,8 +9,10 @@ from django.urls import reverse
 from core.models import AppSettings
 from helpdesk.models import Ticket
 from invoicing.services import invoice_create_from_order
+from tests.builders import build_ticket_world, log_time
+from tests.builders import delivered as delivered_of
 from tests.factories import CustomerFactory, StaffUserFactory, TeamFactory, TicketFactory
-from tests.web.conftest import HTMX, make_world
+from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def log(world, user, minutes, date=None, description="work"):
-    return timesheet_log(
+    return log_time(
         employee=user,
         date=date or datetime.date.today(),
         minutes=minutes,
@@ -28,8 +30,7 @@ def log(world, user, minutes, date=None, description="work"):
 
 
 def delivered(world) -> Decimal:
-    world.line.refresh_from_db()
-    return world.line.qty_delivered
+    return delivered_of(world.line)
 
 
 # --- roles ------------------------------------------------------------------------------
@@ -189,8 +190,8 @@ def test_a_ticket_without_subject_is_refused_with_a_message(as_user, helpdesk_us
 def test_the_task_choices_are_the_team_projects_tasks_of_the_tickets_customer(
     as_user, helpdesk_user, world
 ):
-    other = make_world()  # another customer's order, in another team's project
-    same_project_other_customer = make_world()
+    other = build_ticket_world()  # another customer's order, in another team's project
+    same_project_other_customer = build_ticket_world()
     same_project_other_customer.task.project = world.team.project
     same_project_other_customer.task.save()
     response = as_user(helpdesk_user).get(reverse("helpdesk:ticket_detail", args=[world.ticket.pk]))
@@ -211,7 +212,7 @@ def test_the_task_select_follows_the_chosen_customer(as_user, helpdesk_user, wor
 
 
 def test_linking_another_customers_task_is_refused_on_the_form(as_user, helpdesk_user, world):
-    other = make_world()
+    other = build_ticket_world()
     response = as_user(helpdesk_user).post(
         reverse("helpdesk:ticket_detail", args=[world.ticket.pk]),
         {
@@ -231,7 +232,7 @@ def test_linking_another_customers_task_is_refused_on_the_form(as_user, helpdesk
 
 def test_changing_the_tickets_task_moves_its_uninvoiced_hours(as_user, manager, world):
     log(world, manager, 120)
-    second_line_world = make_world()
+    second_line_world = build_ticket_world()
     new_task = second_line_world.task
     new_task.project = world.team.project
     new_task.customer = world.ticket.customer
@@ -260,7 +261,7 @@ def test_changing_the_tickets_task_moves_its_uninvoiced_hours(as_user, manager, 
 def test_the_ticket_shows_the_order_lines_remaining_hours_negative_too(
     as_user, helpdesk_user, features
 ):
-    world = make_world(prepaid=True, quantity="2")
+    world = build_ticket_world(prepaid=True, quantity="2")
     log(world, helpdesk_user, 150)
     page = as_user(helpdesk_user).get(reverse("helpdesk:ticket_detail", args=[world.ticket.pk]))
     html = page.content.decode()
@@ -274,7 +275,7 @@ def test_the_ticket_form_runs_a_constant_number_of_queries(
     url = reverse("helpdesk:ticket_detail", args=[world.ticket.pk])
     one, _ = count_queries(url)
     for _ in range(49):
-        make_world()
+        build_ticket_world()
     with django_assert_max_num_queries(one):
         count_queries(url)
 

@@ -1,6 +1,5 @@
 """Invoicing pages: roles, constant query counts, every button through its service."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -8,10 +7,9 @@ from django.urls import reverse
 
 from invoicing import services as invoicing
 from invoicing.models import Invoice, Payment
-from sales import services as sales
+from tests.builders import build_invoice, build_order, build_product, log_time
 from tests.factories import CustomerFactory, ManagerFactory, ProductFactory, StaffUserFactory
 from timesheets.models import TimesheetEntry
-from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -26,19 +24,13 @@ def manager(client):
 
 def draft_invoice(*, hours=(3,), lines=1, customer=None, product=None):
     """A confirmed order of `lines` lines, each with entries of `hours`, and its draft invoice."""
-    product = product or ProductFactory(list_price=Decimal("100.00"), tax_rate=Decimal("21"))
-    order = sales.order_create(
-        customer=customer or CustomerFactory(),
-        lines=[{"product": product, "quantity": "10"} for _ in range(lines)],
-    )
-    sales.order_confirm(order=order)
-    day = datetime.date(2026, 3, 2)
+    product = product or build_product(tax="21")
+    order = build_order(customer=customer, lines=[{"product": product, "quantity": "10"}] * lines)
     for line in order.lines.all():
         employee = ManagerFactory()
-        task = line.tasks.get()
         for h in hours:
-            timesheet_log(employee=employee, date=day, minutes=int(h * 60), task=task)
-    return invoicing.invoice_create_from_order(order=order)
+            log_time(employee=employee, hours=h, line=line)
+    return build_invoice(order=order)
 
 
 def posted_invoice(**kwargs):

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Task
+from tests.builders import build_ticket_world
 from tests.factories import CustomerFactory, ProjectFactory, TaskFactory, TicketFactory
-from tests.web.conftest import make_world
 from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ DAY = datetime.date(2026, 3, 2)
 def by_each_path(manager, features):
     """One entry of the world's customer reachable only through its ticket, one only
     through its task, one only through its order line, and one of another customer."""
-    world = make_world()
+    world = build_ticket_world()
     customer = world.ticket.customer
     Task.objects.filter(pk=world.task.pk).update(customer=None)  # the order line alone
     on_line = timesheet_log(employee=manager, date=DAY, minutes=10, task=world.task)
@@ -55,7 +55,7 @@ def test_the_filter_selects_keep_the_chosen_option_selected(as_user, manager, by
 
 
 def test_week_grid_cells_post_to_the_cell_view_and_name_their_day(as_user, helpdesk_user, features):
-    world = make_world()
+    world = build_ticket_world()
     timesheet_log(employee=helpdesk_user, date=DAY, minutes=90, ticket=world.ticket)
     html = as_user(helpdesk_user).get(reverse("timesheets:my_week"), {"week": DAY}).text
     cell = f"cell-ticket-{world.ticket.pk}-20260302"
@@ -75,7 +75,7 @@ def _appsettings_reads(captured) -> int:
 
 
 def test_the_timesheets_tab_rows_act_through_htmx_without_a_form_each(as_user, manager, features):
-    world = make_world()
+    world = build_ticket_world()
     entry = timesheet_log(employee=manager, date=DAY, minutes=45, ticket=world.ticket)
     tab = reverse("timesheets:ticket_entries", args=[world.ticket.pk])
     delete = reverse("timesheets:ticket_entry_delete", args=[world.ticket.pk, entry.pk])
@@ -91,7 +91,7 @@ def test_the_timesheets_tab_rows_act_through_htmx_without_a_form_each(as_user, m
 
 
 def test_the_timesheets_tab_edits_one_row_between_the_others(as_user, manager, features):
-    world = make_world()
+    world = build_ticket_world()
     entries = [
         timesheet_log(
             employee=manager,
@@ -113,7 +113,7 @@ def test_settings_are_read_once_a_request(as_user, manager, features):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    world = make_world()
+    world = build_ticket_world()
     client = as_user(manager)
     for url in (
         reverse("timesheets:ticket_entries", args=[world.ticket.pk]),
@@ -129,7 +129,7 @@ def test_the_ticket_form_reuses_the_tickets_team_and_customer(as_user, manager, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    world = make_world()
+    world = build_ticket_world()
     with CaptureQueriesContext(connection) as captured:
         as_user(manager).get(reverse("helpdesk:ticket_detail", args=[world.ticket.pk]))
     by_pk = [
@@ -170,7 +170,7 @@ def test_the_order_lines_are_rendered_with_their_actions(as_user, manager, featu
 
 
 def test_all_timesheets_pages_carry_the_totals_of_every_filtered_entry(as_user, manager, features):
-    world = make_world()
+    world = build_ticket_world()
     for day in range(60):
         timesheet_log(
             employee=manager,

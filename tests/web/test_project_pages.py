@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Task
+from tests.builders import build_ticket_world
 from tests.factories import ProjectFactory, TaskFactory
-from tests.web.conftest import HTMX, make_world
+from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
@@ -67,7 +68,7 @@ def test_the_project_page_runs_a_constant_number_of_queries(
     as_user, helpdesk_user, features, count_queries, django_assert_max_num_queries
 ):
     as_user(helpdesk_user)
-    world = make_world()
+    world = build_ticket_world()
     url = reverse("projects:project_detail", args=[world.task.project_id])
     one, _ = count_queries(url)
     TaskFactory.create_batch(49, project=world.task.project, assignee=helpdesk_user)

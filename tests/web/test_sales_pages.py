@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from invoicing.models import Invoice
 from projects.models import Task
-from sales import services
 from sales.models import InvoiceStatus, SaleOrder
+from tests.builders import build_order, log_time
 from tests.factories import (
     CustomerFactory,
     ManagerFactory,
@@ -17,7 +17,6 @@ from tests.factories import (
     StaffUserFactory,
     uom,
 )
-from timesheets.services import timesheet_log
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -36,28 +35,17 @@ def product():
 
 
 def make_order(*, customer=None, product=None, lines=1, confirm=False, quantity="10"):
-    product = product or ProductFactory()
-    order = services.order_create(
-        customer=customer or CustomerFactory(),
-        lines=[{"product": product, "quantity": quantity} for _ in range(lines)],
-    )
-    if confirm:
-        services.order_confirm(order=order)
-    return order
+    line = {"product": product or ProductFactory(), "quantity": quantity}
+    return build_order(customer=customer, lines=[line] * lines, confirm=confirm)
 
 
 def log_hours(order, hours, date=None, employee=None):
-    line = order.lines.get()
-    task = line.tasks.get()
-    return timesheet_log(
+    return log_time(
         employee=employee or ManagerFactory(),
         date=date or datetime.date.today(),
-        minutes=int(hours * 60),
-        task=task,
+        hours=hours,
+        line=order.lines.get(),
     )
-
-
-# --- roles -------------------------------------------------------------------------------
 
 
 def sales_urls(order):

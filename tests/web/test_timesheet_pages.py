@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from invoicing.services import invoice_create_from_order
+from tests.builders import build_ticket_world
 from tests.factories import ProjectFactory, StaffUserFactory, TicketFactory
-from tests.web.conftest import HTMX, make_world
+from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
 from timesheets.services import timesheet_log
 
@@ -251,7 +252,7 @@ def test_all_timesheets_runs_a_constant_number_of_queries(
             employee=StaffUserFactory(),
             date=MONDAY + datetime.timedelta(days=day),
             minutes=10,
-            ticket=make_world().ticket,
+            ticket=build_ticket_world().ticket,
         )
     with django_assert_max_num_queries(one):
         _, response = count_queries(reverse("timesheets:all"))
