@@ -64,6 +64,5 @@ class TicketAdmin(ServiceAdmin):
         ticket = services.ticket_create(
             **{f: data[f] for f in TICKET_FIELDS if f in data},
             task=data.get("task"),
-            actor=request.user,
         )
         self.adopt(obj, ticket)

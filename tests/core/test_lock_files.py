@@ -44,7 +44,8 @@ def test_every_stated_dependency_is_pinned_inside_its_range(lock, extras):
         name = canonicalize_name(requirement.name)
         assert name in pinned, f"{lock} does not pin {requirement.name}: run `make lock`"
         assert requirement.specifier.contains(pinned[name], prereleases=True), (
-            f"{lock} pins {requirement.name}=={pinned[name]}, outside {requirement}: run `make lock`"
+            f"{lock} pins {requirement.name}=={pinned[name]}, outside {requirement}: "
+            "run `make lock`"
         )
 
 

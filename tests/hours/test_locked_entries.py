@@ -34,11 +34,11 @@ def _other_task(entry):
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("minutes", lambda entry: hours(6)),
-        ("date", lambda entry: DAY + datetime.timedelta(days=1)),
-        ("employee", lambda entry: StaffUserFactory()),
+        ("minutes", lambda _entry: hours(6)),
+        ("date", lambda _entry: DAY + datetime.timedelta(days=1)),
+        ("employee", lambda _entry: StaffUserFactory()),
         ("task", _other_task),
-        ("ticket", lambda entry: None),
+        ("ticket", lambda _entry: None),
     ],
 )
 def test_a_locked_entry_refuses_a_change_of(locked, field, value):

@@ -5,6 +5,7 @@ The autouse fixture of tests/hours also checks, after each test, that
 `recompute_all_delivered(fix=False)` (which covers these figures) finds no difference.
 """
 
+import io
 from collections.abc import Callable
 
 import pytest
@@ -170,7 +171,7 @@ def test_check_reports_a_corrupted_task_and_the_fix_heals_it(two_tasks, employee
     Project.objects.filter(pk=first.project_id).update(untasked_minutes=3)
 
     with pytest.raises(CommandError) as caught:
-        call_command("recompute_delivered", "--check", stdout=open("/dev/null", "w"))
+        call_command("recompute_delivered", "--check", stdout=io.StringIO())
     assert "2 task / project figure(s)" in str(caught.value)
     assert logged(first) == 7
 

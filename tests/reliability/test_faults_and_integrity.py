@@ -32,9 +32,11 @@ def _invoiceable_order(hours=5, customer=None):
 
 def test_a_database_error_during_validation_takes_no_number_and_posts_nothing():
     invoice = invoicing_services.invoice_create_from_order(order=_invoiceable_order())
-    with mock.patch.object(posting, "invoice_content_hash", side_effect=DatabaseError("disk full")):
-        with pytest.raises(DatabaseError):
-            invoicing_services.invoice_validate(invoice=invoice)
+    with (
+        mock.patch.object(posting, "invoice_content_hash", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        invoicing_services.invoice_validate(invoice=invoice)
     invoice.refresh_from_db()
     assert invoice.state == Invoice.DRAFT and invoice.number is None
     assert not Sequence.objects.filter(code="INV", last_number__gt=0).exists()
@@ -101,17 +103,19 @@ def test_a_database_error_during_the_rollup_leaves_no_entry_behind():
     order = _invoiceable_order(hours=1)
     line = order.lines.get()
     before = TimesheetEntry.objects.count()
-    with mock.patch(
-        "timesheets.services.SaleOrderLine.objects.bulk_update",
-        side_effect=DatabaseError("deadlock"),
+    with (
+        mock.patch(
+            "timesheets.services.SaleOrderLine.objects.bulk_update",
+            side_effect=DatabaseError("deadlock"),
+        ),
+        pytest.raises(DatabaseError),
     ):
-        with pytest.raises(DatabaseError):
-            timesheet_services.timesheet_log(
-                employee=StaffUserFactory(),
-                date=datetime.date(2026, 3, 3),
-                minutes=30,
-                task=line.tasks.get(),
-            )
+        timesheet_services.timesheet_log(
+            employee=StaffUserFactory(),
+            date=datetime.date(2026, 3, 3),
+            minutes=30,
+            task=line.tasks.get(),
+        )
     assert TimesheetEntry.objects.count() == before
     line.refresh_from_db()
     assert line.delivered_minutes == 60
@@ -122,12 +126,14 @@ def test_a_failing_pdf_never_blocks_validation_and_is_rendered_on_retry(
 ):
     settings.INVOICE_PDF_ON_VALIDATE = True
     invoice = invoicing_services.invoice_create_from_order(order=_invoiceable_order())
-    with mock.patch(
-        "invoicing.services.pdf_store.InvoicePdfRenderer.render",
-        side_effect=RuntimeError("fonts missing"),
+    with (
+        mock.patch(
+            "invoicing.services.pdf_store.InvoicePdfRenderer.render",
+            side_effect=RuntimeError("fonts missing"),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
     ):
-        with django_capture_on_commit_callbacks(execute=True):
-            invoicing_services.invoice_validate(invoice=invoice)
+        invoicing_services.invoice_validate(invoice=invoice)
     invoice.refresh_from_db()
     assert invoice.state == Invoice.POSTED and not invoice.pdf
     content = invoicing_services.invoice_pdf_bytes(invoice=invoice)

@@ -97,12 +97,15 @@ def test_validation_writes_the_mail_in_its_own_transaction_and_a_rollback_leaves
     make_draft, django_capture_on_commit_callbacks
 ):
     draft = make_draft()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            invoice_validate(invoice=draft)
-            record = InvoiceEmail.objects.get(invoice=draft)  # before any commit
-            assert record.state == InvoiceEmail.PENDING and record.attempts == 0
-            raise RuntimeError("the request failed after validating")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        invoice_validate(invoice=draft)
+        record = InvoiceEmail.objects.get(invoice=draft)  # before any commit
+        assert record.state == InvoiceEmail.PENDING and record.attempts == 0
+        raise RuntimeError("the request failed after validating")
 
     assert callbacks == []
     assert not InvoiceEmail.objects.exists()

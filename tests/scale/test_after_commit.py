@@ -54,10 +54,13 @@ def draft(make_line, log) -> Invoice:
 
 
 def test_a_rolled_back_validation_queues_nothing(draft, queued, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            invoice_validate(invoice=draft)
-            raise RuntimeError("the request failed after validating")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        invoice_validate(invoice=draft)
+        raise RuntimeError("the request failed after validating")
 
     assert callbacks == []
     assert queued == []

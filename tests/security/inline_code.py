@@ -18,18 +18,21 @@ class InlineCodeFinder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         line = self.getpos()[0]
-        if tag == "script" and "src" not in attributes:
-            if (attributes.get("type") or "").lower() not in DATA_SCRIPT_TYPES:
-                self._in_inline_script = True
-                self._script_text = ""
+        if (
+            tag == "script"
+            and "src" not in attributes
+            and (attributes.get("type") or "").lower() not in DATA_SCRIPT_TYPES
+        ):
+            self._in_inline_script = True
+            self._script_text = ""
         if tag == "style":
             self.findings.append(f"line {line}: <style> element")
         for name, value in attrs:
             if name == "style" and not self.style_attributes:
                 self.findings.append(f'line {line}: <{tag} style="{value}">')
-            elif name.startswith("on"):
-                self.findings.append(f'line {line}: <{tag} {name}="{value}">')
-            elif name in {"href", "src", "action"} and (value or "").startswith("javascript:"):
+            elif name.startswith("on") or (
+                name in {"href", "src", "action"} and (value or "").startswith("javascript:")
+            ):
                 self.findings.append(f'line {line}: <{tag} {name}="{value}">')
 
     def handle_data(self, data: str) -> None:

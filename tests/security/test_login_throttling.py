@@ -51,7 +51,7 @@ def _fail(client, username: str, times: int) -> None:
 
 def test_settings_default_to_five_failures_and_a_fifteen_minute_lockout():
     assert settings.AXES_FAILURE_LIMIT == 5
-    assert settings.AXES_COOLOFF_TIME == datetime.timedelta(minutes=15)
+    assert datetime.timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
     assert "axes.middleware.AxesMiddleware" in settings.MIDDLEWARE
 

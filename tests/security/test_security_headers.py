@@ -101,9 +101,9 @@ def test_every_page_without_an_id_carries_the_policy_and_holds_no_blocked_code(c
             continue
         if response.get("Content-Security-Policy") != EXPECTED_CSP:
             problems.append(f"{name} {url}: no Content-Security-Policy")
-        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
-            if findings := inline_code(response.content.decode()):
-                problems.append(f"{name} {url}: {findings}")
+        html = response.status_code == 200 and response["Content-Type"].startswith("text/html")
+        if html and (findings := inline_code(response.content.decode())):
+            problems.append(f"{name} {url}: {findings}")
 
     assert problems == []
 
