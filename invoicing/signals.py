@@ -1,1 +1,11 @@
 """Receivers only: each calls one service."""
+
+from django.dispatch import receiver
+
+from invoicing.views.orders import order_section
+from sales import events as sales_events
+
+
+@receiver(sales_events.order_page_sections, dispatch_uid="invoicing_order_page_section")
+def order_page_section(sender, order, **kwargs) -> tuple[str, dict]:
+    return order_section(order=order)

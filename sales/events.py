@@ -6,3 +6,8 @@ from django.dispatch import Signal
 order_confirmed = Signal()
 # line=<SaleOrderLine>, created=<bool>: a line was added or its quantity/description changed.
 sale_line_saved = Signal()
+
+# order=<SaleOrder> (lines prefetched): sent by the order page; a receiver answers
+# (template name, context) for a section shown after the order's lines (invoicing answers
+# its Create Invoice form and the order's invoices). Context the page is given wins.
+order_page_sections = Signal()

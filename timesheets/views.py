@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core import roles
-from core.forms import lean_form
+from core.forms import apply_service_errors, lean_form
 from core.links import url_of
 from core.numbers import format_minutes, parse_duration
 from core.views import helpdesk_user_required, manager_required, timesheets_feature_required
@@ -32,10 +32,10 @@ from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from timesheets import selectors, services
 from timesheets.forms import (
+    SERVICE_FIELD_RENAMES,
     AddRowForm,
     EntryFilterForm,
     EntryForm,
-    add_service_errors,
     clamp_week,
     parse_week,
 )
@@ -232,7 +232,7 @@ def _submit(
         try:
             write(**changes, actor=request.user)
         except ValidationError as error:
-            add_service_errors(form, error)
+            apply_service_errors(form, error, renames=SERVICE_FIELD_RENAMES)
         else:
             return _done(request, target, notice(changes))
     return _render_panel(request, target, **panel)
