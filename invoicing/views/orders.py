@@ -90,6 +90,5 @@ def billing_run(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_service_errors(form, error)
     total = sum((row.amount_total for row in rows or ()), Decimal("0"))
-    return render(
-        request, "invoicing/billing_run.html", {"form": form, "rows": rows, "total": total}
-    )
+    context = {"form": form, "rows": rows, "total": total, "nav_section": "sales"}
+    return render(request, "invoicing/billing_run.html", context)
