@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -17,6 +18,13 @@ def flash_error(request: HttpRequest, error: ValidationError) -> None:
     """Each of a service's error messages as a message on the next page."""
     for text in error.messages:
         messages.error(request, text)
+
+
+def flash_form_errors(request: HttpRequest, form: BaseForm) -> None:
+    """A button's little form that failed to validate: its errors as messages."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 def paginate(request: HttpRequest, queryset, size: int = PAGE_SIZE) -> Page:

@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from core.forms import UserChoiceField, lean_form
+from core.forms import UserChoiceField, lean_selects
 from core.numbers import parse_duration
 from helpdesk.selectors import helpdesk_staff
 from projects.models import Project
@@ -117,7 +117,7 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = helpdesk_staff().only(*STAFF_NAME_FIELDS)
-        lean_form(self)
+        lean_selects(self)
 
     def filters(self) -> selectors.EntryFilters:
         if not self.is_valid():

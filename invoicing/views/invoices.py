@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import apply_service_errors
 from core.views import manager_required
-from core.web import flash_error, paginate, run_action
+from core.web import flash_error, flash_form_errors, paginate, run_action
 from invoicing import selectors, services
 from invoicing.forms import (
     CreditNoteForm,
@@ -193,9 +193,7 @@ def invoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     form = InvoiceValidateForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_form_errors(request, form)
         return redirect("invoicing:invoice_detail", pk=pk)
     return run_action(
         request,
@@ -306,9 +304,7 @@ def payment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment.objects.select_related("invoice"), pk=pk)
     form = PaymentCancelForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_form_errors(request, form)
     else:
         try:
             services.payment_cancel(
