@@ -1,4 +1,4 @@
-"""Receivers only: each calls one service."""
+"""Receivers only: each calls one function (a service, or a page section's builder)."""
 
 from django.dispatch import receiver
 
