@@ -187,8 +187,9 @@ class LeanBoundField(BoundField):
 
 def lean_form(form: forms.BaseForm) -> forms.BaseForm:
     """The form's selects, inputs, textareas and field groups rendered in Python (same
-    markup as Django's templates). Only where it was measured to pay: the order page's
-    four forms (13 ms); elsewhere `lean_selects` does what matters (the long selects)."""
+    markup as Django's templates). Only where B2 measured it to pay (issue 14): the order
+    page's four forms, the ticket form and the entries panel's forms; elsewhere
+    `lean_selects` does what matters (the long selects)."""
     lean_selects(form)
     for field in form.fields.values():
         widget = field.widget

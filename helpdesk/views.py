@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.context_processors import app_settings
-from core.forms import apply_service_errors, lean_selects
+from core.forms import apply_service_errors, lean_form
 from core.views import helpdesk_user_required
 from core.web import paginate
 from helpdesk import selectors, services
@@ -64,7 +64,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
     initial = {key: request.GET[key] for key in ("team", "customer") if request.GET.get(key)}
-    form = lean_selects(TicketForm(request.POST or None, initial=initial))
+    form = lean_form(TicketForm(request.POST or None, initial=initial))
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(**form.service_fields(), actor=request.user)
@@ -83,7 +83,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ticket = selectors.ticket_detail(pk=pk)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket.") from None
-    form = lean_selects(TicketForm(request.POST or None, instance=ticket))
+    form = lean_form(TicketForm(request.POST or None, instance=ticket))
     if request.method == "POST" and form.is_valid():
         try:
             # One savepoint: a refused task change also undoes the other edits.
@@ -110,5 +110,5 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def task_options(request: HttpRequest) -> HttpResponse:
     """The Task <select> for the chosen team and customer (htmx, when either changes)."""
-    form = lean_selects(TicketForm(request.GET))
+    form = lean_form(TicketForm(request.GET))
     return render(request, "helpdesk/partials/task_select.html", {"field": form["task"]})

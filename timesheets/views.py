@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core import roles
-from core.forms import apply_service_errors, lean_selects
+from core.forms import apply_service_errors, lean_form
 from core.links import url_of
 from core.numbers import format_minutes, parse_duration
 from core.views import helpdesk_user_required, manager_required, timesheets_feature_required
@@ -159,9 +159,9 @@ def _render_panel(
         "total_minutes": panel.minutes,
         "entries_count": panel.count,
         "truncated": panel.truncated,
-        "add_form": lean_selects(add_form or EntryForm(user=user, can_choose_employee=manager)),
+        "add_form": lean_form(add_form or EntryForm(user=user, can_choose_employee=manager)),
         "editing": editing,
-        "edit_form": edit_form and lean_selects(edit_form),
+        "edit_form": edit_form and lean_form(edit_form),
         "notice": notice,
         "line": target.line,
         "can_log": roles.is_helpdesk_user(user),
