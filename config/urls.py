@@ -11,7 +11,8 @@ urlpatterns = [
     path("project/", include("projects.urls")),
     path("timesheets/", include("timesheets.urls")),
     path("sales/", include("sales.urls")),
-    path("invoicing/", include("invoicing.urls")),
+    # /invoicing/... and the invoicing actions of the order pages, /sales/... (see there).
+    path("", include("invoicing.urls")),
     path("", include("core.urls")),
 ]
 

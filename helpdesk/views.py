@@ -8,7 +8,6 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,11 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.context_processors import app_settings
 from core.forms import apply_service_errors, lean_form
 from core.views import helpdesk_user_required
+from core.web import paginate
 from helpdesk import selectors, services
 from helpdesk.forms import TicketFilterForm, TicketForm
 from helpdesk.models import Ticket
-
-PAGE_SIZE = 25
 
 
 @helpdesk_user_required
@@ -54,7 +52,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def ticket_list(request: HttpRequest) -> HttpResponse:
     filter_form = TicketFilterForm(request.GET or None)
     tickets = selectors.ticket_list(filters=filter_form.filters())
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, tickets)
     return render(
         request,
         "helpdesk/ticket_list.html",

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from core.forms import PlainDecimalField
 from invoicing.models import Invoice, InvoiceLine, Payment
@@ -86,3 +87,26 @@ class PaymentCancelForm(forms.Form):
         max_length=Payment._meta.get_field("cancel_reason").max_length,
         error_messages={"required": "Say why the payment is cancelled."},
     )
+
+
+class InvoicePeriodForm(forms.Form):
+    """Create Invoice: everything, everything up to a date, or one period."""
+
+    up_to = forms.DateField(label="Up to", required=False, widget=DATE_INPUT)
+    period_start = forms.DateField(label="Period from", required=False, widget=DATE_INPUT)
+    period_end = forms.DateField(label="Period to", required=False, widget=DATE_INPUT)
+
+    def clean(self):
+        data = super().clean()
+        start, end, up_to = data.get("period_start"), data.get("period_end"), data.get("up_to")
+        if up_to and (start or end):
+            raise ValidationError("Give either an “up to” date or a period, not both.")
+        if bool(start) != bool(end):
+            raise ValidationError("A period needs both its first and its last day.")
+        if start and end and start > end:
+            raise ValidationError("The period ends before it starts.")
+        return data
+
+
+class BillingRunForm(forms.Form):
+    up_to = forms.DateField(label="Invoice all orders up to", widget=DATE_INPUT)

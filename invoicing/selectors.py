@@ -50,8 +50,7 @@ def invoice_detail(*, pk: int) -> Invoice:
     )
 
 
-def order_invoices() -> QuerySet[Invoice]:
-    """The invoices the order page lists, newest first, prefetched as `order.invoices` by
-    `sales.selectors.order_detail` (asked through `sales.events.order_invoices`): not
+def order_invoices(*, order) -> QuerySet[Invoice]:
+    """The invoices the order page lists (invoicing's section of it), newest first; not
     their appendix (a JSON copy of every billed entry: most of an invoice's bytes)."""
-    return Invoice.objects.defer("appendix").order_by("-id")
+    return Invoice.objects.filter(sale_order=order).defer("appendix").order_by("-id")

@@ -1,11 +1,11 @@
-"""Receivers only: each calls one service (or, for a question a lower app asks, one selector)."""
+"""Receivers only: each calls one function (a service, or a page section's builder)."""
 
 from django.dispatch import receiver
 
-from invoicing import selectors
+from invoicing.views.orders import order_section
 from sales import events as sales_events
 
 
-@receiver(sales_events.order_invoices, dispatch_uid="invoicing_order_invoices")
-def order_invoices(**kwargs):
-    return selectors.order_invoices()
+@receiver(sales_events.order_page_sections, dispatch_uid="invoicing_order_page_section")
+def order_page_section(order, **kwargs) -> tuple[str, dict]:
+    return order_section(order=order)

@@ -7,7 +7,7 @@ order_confirmed = Signal()
 # line=<SaleOrderLine>, created=<bool>: a line was added or its quantity/description changed.
 sale_line_saved = Signal()
 
-# No arguments: sent by the order page (`selectors.order_detail`); a receiver answers
-# the queryset of invoices to prefetch as `order.invoices` (invoicing does: without
-# their appendix). No receiver: the invoices are not prefetched.
-order_invoices = Signal()
+# order=<SaleOrder> (lines prefetched): sent by the order page; a receiver answers
+# (template name, context) for a section shown after the order's lines (invoicing answers
+# its Create Invoice form and the order's invoices). Context the page is given wins.
+order_page_sections = Signal()

@@ -3,9 +3,8 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 
-from core.forms import PlainDecimalField, apply_service_errors
+from core.forms import PlainDecimalField
 from sales.models import (
     LINE_QUANTITY_MAX,
     PRICE_UNIT_MAX,
@@ -18,11 +17,6 @@ from sales.models import (
 from sales.selectors import products_for_sale
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it."""
-    apply_service_errors(form, error)
 
 
 class OrderFilterForm(forms.Form):
@@ -100,29 +94,6 @@ class OrderLineEditForm(forms.Form):
     tax_rate = PlainDecimalField(
         label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=TAX_RATE_MAX
     )
-
-
-class InvoicePeriodForm(forms.Form):
-    """Create Invoice: everything, everything up to a date, or one period."""
-
-    up_to = forms.DateField(label="Up to", required=False, widget=DATE_INPUT)
-    period_start = forms.DateField(label="Period from", required=False, widget=DATE_INPUT)
-    period_end = forms.DateField(label="Period to", required=False, widget=DATE_INPUT)
-
-    def clean(self):
-        data = super().clean()
-        start, end, up_to = data.get("period_start"), data.get("period_end"), data.get("up_to")
-        if up_to and (start or end):
-            raise ValidationError("Give either an “up to” date or a period, not both.")
-        if bool(start) != bool(end):
-            raise ValidationError("A period needs both its first and its last day.")
-        if start and end and start > end:
-            raise ValidationError("The period ends before it starts.")
-        return data
-
-
-class BillingRunForm(forms.Form):
-    up_to = forms.DateField(label="Invoice all orders up to", widget=DATE_INPUT)
 
 
 class CustomerForm(forms.ModelForm):

@@ -4,7 +4,6 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import AppSettings
-from sales import events
 from sales.models import Customer, InvoiceStatus, Product, SaleOrder, SaleOrderLine, Uom
 
 
@@ -102,17 +101,12 @@ def order_list(
 
 
 def order_detail(*, pk: int) -> SaleOrder:
-    """One order with its lines, their generated tasks and its invoices (fixed query count)."""
+    """One order with its lines and their generated tasks (fixed query count). Its
+    invoices are invoicing's section of the page (`events.order_page_sections`)."""
     lines = order_lines_qs().prefetch_related("tasks")
-    # The invoices as invoicing (the app above, which sales does not import) answers.
-    invoices = [
-        Prefetch("invoices", queryset=queryset)
-        for _receiver, queryset in events.order_invoices.send(sender=SaleOrder)
-        if queryset is not None
-    ]
     return get_object_or_404(
         SaleOrder.objects.select_related("customer").prefetch_related(
-            Prefetch("lines", queryset=lines), *invoices
+            Prefetch("lines", queryset=lines)
         ),
         pk=pk,
     )

@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from core.forms import UserChoiceField, apply_service_errors, lean_form
+from core.forms import UserChoiceField, lean_selects
 from core.numbers import parse_duration
 from helpdesk.selectors import helpdesk_staff
 from projects.models import Project
@@ -97,9 +97,8 @@ class EntryForm(forms.Form):
         return changes
 
 
-def add_service_errors(form: forms.Form, error) -> None:
-    """Service errors name the model field `minutes`; the form calls it `duration`."""
-    apply_service_errors(form, error, renames={"minutes": "duration"})
+# Service errors name the model field `minutes`; the entry form calls it `duration`.
+SERVICE_FIELD_RENAMES = {"minutes": "duration"}
 
 
 class EntryFilterForm(forms.Form):
@@ -118,7 +117,7 @@ class EntryFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = helpdesk_staff().only(*STAFF_NAME_FIELDS)
-        lean_form(self)
+        lean_selects(self)
 
     def filters(self) -> selectors.EntryFilters:
         if not self.is_valid():

@@ -350,25 +350,9 @@ class GridCell:
         self.minutes += entry.minutes
 
     @property
-    def single(self) -> GridEntry | None:
-        return self.entries[0] if len(self.entries) == 1 else None
-
-    @property
     def editable(self) -> bool:
         """Typed into when empty or holding one unlocked entry."""
         return not self.entries or (len(self.entries) == 1 and not self.entries[0].is_locked)
-
-    @property
-    def cell_id(self) -> str:
-        return f"cell-{self.row_key}-{self.date:%Y%m%d}"
-
-    @property
-    def iso(self) -> str:
-        return self.date.isoformat()
-
-    @property
-    def day_label(self) -> str:
-        return day_label(self.date)
 
     @property
     def display(self) -> str:

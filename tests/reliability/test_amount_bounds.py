@@ -201,7 +201,7 @@ def test_create_invoice_on_an_oversize_order_is_a_clear_error_on_the_page_and_th
     with pytest.raises(ValidationError, match="a line can be at most"):
         invoicing_services.invoice_create_from_order(order=order)
 
-    response = manager_client.post(reverse("sales:order_invoice", args=[order.pk]), {})
+    response = manager_client.post(reverse("invoicing:order_invoice", args=[order.pk]), {})
     assert response.status_code == 400
     assert "a line can be at most" in response.content.decode()
 
@@ -246,7 +246,7 @@ def test_the_billing_run_skips_and_reports_the_bad_order_and_invoices_the_rest(
 
 
 def test_the_billing_run_page_lists_the_order_it_could_not_invoice(manager_client, run_orders):
-    response = manager_client.post(reverse("sales:billing_run"), {"up_to": UP_TO.isoformat()})
+    response = manager_client.post(reverse("invoicing:billing_run"), {"up_to": UP_TO.isoformat()})
     assert response.status_code == 302
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert "2 draft invoice(s) created." in texts

@@ -209,7 +209,7 @@ def test_the_billing_run_page_commits_each_batch_on_its_own(client):
         mock.patch("invoicing.services.billing_run.BATCH_ORDERS", 1),
         _fail_on_call(2),
     ):
-        response = client.post(reverse("sales:billing_run"), {"up_to": "2026-03-31"})
+        response = client.post(reverse("invoicing:billing_run"), {"up_to": "2026-03-31"})
     assert response.status_code == 500  # the fault itself; what matters is what stayed
     # Outside the request transaction, the first batch's draft stayed whole.
     invoiced = list(Invoice.objects.values_list("sale_order_id", flat=True))

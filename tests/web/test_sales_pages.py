@@ -55,10 +55,10 @@ def sales_urls(order):
         ("get", reverse("sales:order_create")),
         ("get", reverse("sales:order_detail", args=[order.pk])),
         ("get", reverse("sales:order_lines", args=[order.pk])),
-        ("get", reverse("sales:billing_run")),
+        ("get", reverse("invoicing:billing_run")),
         ("post", reverse("sales:order_confirm", args=[order.pk])),
         ("post", reverse("sales:order_cancel", args=[order.pk])),
-        ("post", reverse("sales:order_invoice", args=[order.pk])),
+        ("post", reverse("invoicing:order_invoice", args=[order.pk])),
         ("post", reverse("sales:line_add", args=[order.pk])),
         ("post", reverse("sales:line_update", args=[line.pk])),
         ("post", reverse("sales:line_delete", args=[line.pk])),
@@ -338,7 +338,7 @@ def test_detail_runs_a_constant_number_of_queries(
 def test_create_invoice_redirects_to_the_draft(client, manager):
     order = make_order(confirm=True)
     log_hours(order, 3)
-    response = client.post(reverse("sales:order_invoice", args=[order.pk]), {})
+    response = client.post(reverse("invoicing:order_invoice", args=[order.pk]), {})
     invoice = Invoice.objects.get(sale_order=order)
     assert response.status_code == 302
     assert response.url == reverse("invoicing:invoice_detail", args=[invoice.pk])
@@ -350,13 +350,13 @@ def test_create_invoice_up_to_a_date(client, manager):
     order = make_order(confirm=True)
     log_hours(order, 2, date=datetime.date(2026, 3, 1))
     log_hours(order, 5, date=datetime.date(2026, 3, 6))
-    client.post(reverse("sales:order_invoice", args=[order.pk]), {"up_to": "2026-03-02"})
+    client.post(reverse("invoicing:order_invoice", args=[order.pk]), {"up_to": "2026-03-02"})
     assert Invoice.objects.get(sale_order=order).amount_untaxed == Decimal("200.00")
 
 
 def test_create_invoice_with_nothing_to_invoice_shows_the_error(client, manager):
     order = make_order(confirm=True)
-    response = client.post(reverse("sales:order_invoice", args=[order.pk]), {})
+    response = client.post(reverse("invoicing:order_invoice", args=[order.pk]), {})
     assert response.status_code == 400
     assert response.context["invoice_form"].errors
     assert not Invoice.objects.exists()
@@ -366,7 +366,7 @@ def test_create_invoice_refuses_a_date_and_a_period_together(client, manager):
     order = make_order(confirm=True)
     log_hours(order, 2)
     response = client.post(
-        reverse("sales:order_invoice", args=[order.pk]),
+        reverse("invoicing:order_invoice", args=[order.pk]),
         {"up_to": "2026-03-02", "period_start": "2026-03-01", "period_end": "2026-03-31"},
     )
     assert response.status_code == 400
@@ -378,7 +378,7 @@ def test_billing_run_previews_then_creates_the_drafts(client, manager):
     second = make_order(confirm=True)
     log_hours(first, 2, date=datetime.date(2026, 3, 1))
     log_hours(second, 3, date=datetime.date(2026, 3, 10))
-    url = reverse("sales:billing_run")
+    url = reverse("invoicing:billing_run")
 
     preview = client.get(url, {"up_to": "2026-03-05"})
     assert [row.order_name for row in preview.context["rows"]] == [first.name]
@@ -399,5 +399,5 @@ def test_billing_run_preview_runs_a_constant_number_of_queries(
         order = make_order(customer=customer, product=product, confirm=True)
         log_hours(order, 0.25, date=datetime.date(2026, 3, 1), employee=employee)
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("sales:billing_run"), {"up_to": "2026-03-31"})
+        response = client.get(reverse("invoicing:billing_run"), {"up_to": "2026-03-31"})
     assert len(response.context["rows"]) == rows

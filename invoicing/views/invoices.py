@@ -1,4 +1,4 @@
-"""Invoicing pages: invoices and credit notes, their lines inline (drafts), payments, PDF.
+"""Invoice pages: invoices and credit notes, their lines inline (drafts), payments, PDF.
 
 Managers only. Every write is a POST that calls an invoicing service; a service's
 ValidationError / ConflictError becomes a form error or a message, never a 500.
@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import apply_service_errors
 from core.views import manager_required
+from core.web import flash_error, flash_form_errors, paginate, run_action
 from invoicing import selectors, services
 from invoicing.forms import (
     CreditNoteForm,
@@ -25,8 +27,6 @@ from invoicing.forms import (
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
 from invoicing.services.mail import invoice_mail_send_again
-from sales.forms import add_service_error
-from sales.views import flash_error, paginate, run_action
 from timesheets.models import TimesheetEntry
 
 
@@ -156,7 +156,7 @@ def invoice_line_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.invoice_line_update(line=line, **form.cleaned_data)
         except ValidationError as error:
-            add_service_error(form, error)
+            apply_service_errors(form, error)
         else:
             return _after_line_write(request, line.invoice_id, "Line saved.")
     return _render_detail(
@@ -193,9 +193,7 @@ def invoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     form = InvoiceValidateForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_form_errors(request, form)
         return redirect("invoicing:invoice_detail", pk=pk)
     return run_action(
         request,
@@ -233,7 +231,7 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
                 invoice=invoice, lines=None if everything else chosen, actor=request.user
             )
         except ValidationError as error:
-            add_service_error(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Credit note {credit_note} created for {invoice}.")
             return redirect("invoicing:invoice_detail", pk=credit_note.pk)
@@ -263,7 +261,7 @@ def _money_form(request: HttpRequest, pk: int, *, refund: bool) -> HttpResponse:
                     invoice=document, actor=request.user, **form.cleaned_data
                 )
         except ValidationError as error:
-            add_service_error(form, error)
+            apply_service_errors(form, error)
         else:
             document.refresh_from_db()
             state = document.get_payment_state_display()
@@ -306,9 +304,7 @@ def payment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment.objects.select_related("invoice"), pk=pk)
     form = PaymentCancelForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_form_errors(request, form)
     else:
         try:
             services.payment_cancel(
