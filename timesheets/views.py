@@ -102,7 +102,7 @@ def _entry_rows(
     manager: bool,
 ) -> list[dict]:
     """The panel's rows as plain values, for entries_panel.html: its links reversed once,
-    the permission asked once a row."""
+    the permission asked once a row, the text escaped here once (`_escaped`)."""
     delete_url = url_of(f"timesheets:{target.kind}_entry_delete", target.obj.pk)
     history_url = url_of("core:history", "timesheets.timesheetentry")
     ticket_url = url_of("helpdesk:ticket_detail")
@@ -110,23 +110,24 @@ def _entry_rows(
     rows = []
     for entry in entries:
         pk, ticket_id = entry.pk, entry.ticket_id
+        on_ticket = on_task and ticket_id
         rows.append(
             {
-                "pk": pk,
+                "pk": SafeString(pk),
                 "editing": pk == editing,
                 "entry": entry,
-                "day": entry.date.isoformat(),
-                "employee": entry.employee_name,
-                "description": entry.description,
-                "duration": entry.duration_display,
-                "ticket_url": ticket_url(ticket_id) if on_task and ticket_id else "",
-                "ticket_id": ticket_id,
-                "ticket_subject": entry.ticket_subject,
+                "day": SafeString(entry.date.isoformat()),
+                "employee": _escaped(entry.employee_name),
+                "description": _escaped(entry.description),
+                "duration": SafeString(entry.duration_display),
+                "ticket_url": _escaped(ticket_url(ticket_id)) if on_ticket else "",
+                "ticket_id": SafeString(ticket_id) if on_ticket else "",
+                "ticket_subject": _escaped(entry.ticket_subject or "") if on_ticket else "",
                 "locked": entry.invoice_line_id is not None,
-                "invoice": entry.invoice_label if entry.invoice_line_id else "",
+                "invoice": _escaped(entry.invoice_label) if entry.invoice_line_id else "",
                 "can_change": can_change_entry(user, entry),
-                "delete_url": "" if entry.invoice_line_id else delete_url(pk),
-                "history_url": history_url(pk) if manager else "",
+                "delete_url": "" if entry.invoice_line_id else _escaped(delete_url(pk)),
+                "history_url": _escaped(history_url(pk)) if manager else "",
             }
         )
     return rows
@@ -165,7 +166,7 @@ def _render_panel(
         "notice": notice,
         "line": target.line,
         "can_log": roles.is_helpdesk_user(user),
-        "panel_url": panel_url,
+        "panel_url": _escaped(panel_url),
         "add_url": target.url("entry_add"),
         "edit_url": target.url("entry_edit", editing) if editing else "",
     }
