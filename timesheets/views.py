@@ -482,7 +482,8 @@ def billing_of(entry: TimesheetEntry) -> str:
 
 
 def _entry_list_rows(entries: list[TimesheetEntry]) -> list[dict]:
-    """All Timesheets' rows as plain values (50 rows, three links each reversed once)."""
+    """All Timesheets' rows as plain values (50 rows, three links each reversed once),
+    escaped here once (`_escaped`; `SafeString` for what is ours: dates, numbers, labels)."""
     project_url, ticket_url, task_url = (
         url_of("projects:project_detail"),
         url_of("helpdesk:ticket_detail"),
@@ -493,20 +494,20 @@ def _entry_list_rows(entries: list[TimesheetEntry]) -> list[dict]:
         employee, billing = entry.employee, billing_of(entry)
         rows.append(
             {
-                "day": entry.date.isoformat(),
+                "day": SafeString(entry.date.isoformat()),
                 "employee": _escaped(employee.get_full_name() or employee.get_username()),
-                "project_url": project_url(entry.project_id),
+                "project_url": _escaped(project_url(entry.project_id)),
                 "project": _escaped(entry.project.name),
-                "ticket_id": entry.ticket_id,
-                "ticket_url": ticket_url(entry.ticket_id) if entry.ticket_id else "",
+                "ticket_id": SafeString(entry.ticket_id),
+                "ticket_url": _escaped(ticket_url(entry.ticket_id)) if entry.ticket_id else "",
                 "ticket_subject": _escaped(entry.ticket.subject) if entry.ticket_id else "",
-                "task_url": task_url(entry.task_id) if entry.task_id else "",
+                "task_url": _escaped(task_url(entry.task_id)) if entry.task_id else "",
                 "task": _escaped(entry.task.name) if entry.task_id else "",
                 "description": _escaped(entry.description),
-                "duration": format_minutes(entry.minutes),
+                "duration": SafeString(format_minutes(entry.minutes)),
                 "order": _escaped(entry.sale_line.order.name) if entry.sale_line_id else "",
-                "billing": BILLING_LABELS[billing],
-                "billing_badge": BILLING_BADGES[billing],
+                "billing": SafeString(BILLING_LABELS[billing]),
+                "billing_badge": SafeString(BILLING_BADGES[billing]),
             }
         )
     return rows
