@@ -9,10 +9,10 @@ from invoicing import services as invoicing
 from invoicing.models import Invoice, Payment
 from tests.builders import build_invoice, build_order, build_product, log_time
 from tests.factories import CustomerFactory, ManagerFactory, ProductFactory, StaffUserFactory
+from tests.web.conftest import HTMX
 from timesheets.models import TimesheetEntry
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from tests.factories import (
     StaffUserFactory,
     uom,
 )
+from tests.web.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
