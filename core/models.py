@@ -1,8 +1,13 @@
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from core import identifiers
 
 
 class AppSettings(models.Model):
@@ -92,3 +97,110 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}/{self.year}: {self.last_number}"
+
+
+class Company(models.Model):
+    """The seller on every invoice (a single row, pk=1; EN 16931 BG-4, DOMAIN.md rule 42).
+
+    Edited by admins in Configuration; the `COMPANY_*` settings only seed it on first
+    start (`Company.load()`). Posting freezes a copy on each invoice, so editing it
+    never changes an invoice already posted.
+    """
+
+    name = models.CharField("legal name", max_length=200)
+    street = models.CharField(max_length=200, blank=True)
+    street2 = models.CharField("second line", max_length=200, blank=True)
+    zip = models.CharField("postcode", max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = CountryField(default="BE")
+    vat = models.CharField("VAT number", max_length=32, blank=True)
+    company_registration = models.CharField(
+        "company registration number",
+        max_length=64,
+        blank=True,
+        help_text="Belgium: the enterprise number (0123.456.749).",
+    )
+    peppol_scheme = models.CharField(
+        "Peppol scheme",
+        max_length=4,
+        blank=True,
+        help_text="EAS code of the electronic address, e.g. 0208 (Belgian enterprise number).",
+    )
+    peppol_id = models.CharField("Peppol electronic address", max_length=64, blank=True)
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    logo = models.ImageField(
+        upload_to="company/",
+        blank=True,
+        help_text="PNG or JPEG, printed at the top of the invoice PDF.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "Company"
+        verbose_name_plural = "Company"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The identifiers are checked with python-stdnum and stored compact."""
+        errors: dict[str, list] = {}
+        country = str(self.country or "")
+        checks = {
+            "vat": lambda: identifiers.clean_vat(self.vat, country=country),
+            "company_registration": lambda: identifiers.clean_registration(
+                self.company_registration, country=country
+            ),
+            "iban": lambda: identifiers.clean_iban(self.iban),
+            "bic": lambda: identifiers.clean_bic(self.bic),
+        }
+        for field, check in checks.items():
+            try:
+                setattr(self, field, check())
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        try:
+            self.peppol_scheme, self.peppol_id = identifiers.clean_peppol(
+                self.peppol_scheme, self.peppol_id
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def load(cls) -> "Company":
+        """The seller, seeded from the `COMPANY_*` settings the first time it is read."""
+        company = cls.objects.filter(pk=1).first()
+        if company is None:
+            company, _ = cls.objects.get_or_create(pk=1, defaults=company_seed())
+        return company
+
+
+def company_seed() -> dict:
+    """The Company's first values, from the `COMPANY_*` settings (config/settings/base.py)."""
+    return {
+        "name": settings.COMPANY_NAME,
+        "street": settings.COMPANY_STREET,
+        "street2": settings.COMPANY_STREET2,
+        "zip": settings.COMPANY_ZIP,
+        "city": settings.COMPANY_CITY,
+        "country": settings.COMPANY_COUNTRY,
+        "vat": settings.COMPANY_VAT,
+        "company_registration": settings.COMPANY_REGISTRATION,
+        "peppol_scheme": settings.COMPANY_PEPPOL_SCHEME,
+        "peppol_id": settings.COMPANY_PEPPOL_ID,
+        "iban": settings.COMPANY_IBAN,
+        "bic": settings.COMPANY_BIC,
+        "email": settings.COMPANY_EMAIL,
+        "phone": settings.COMPANY_PHONE,
+    }

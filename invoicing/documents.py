@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
+from django_countries import countries
 
+from core.models import Company
 from core.numbers import format_minutes
 from invoicing.models import Invoice, InvoiceLine
-from sales.models import Customer
+from sales.models import Customer, VatCategory
 from timesheets.models import TimesheetEntry
 
 ZERO = Decimal("0")
@@ -28,16 +29,67 @@ ZERO = Decimal("0")
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """The seller or the buyer as the invoice names them."""
+    """The seller or the buyer as the invoice names them (EN 16931 BG-4 / BG-7).
 
-    name: str
-    address: str  # the postal address as frozen: one line of text per line
-    vat: str = ""
-    email: str = ""  # the buyer's (the invoice is mailed there); the seller's is not frozen
+    Invoices posted before structured snapshots (hash formula < 3) have only `name`,
+    `address` (joined lines), `vat` and `email`: `structured` is False and they print
+    as they were. Every newer document fills the structured fields.
+    """
+
+    name: str  # legal name (BT-27 / BT-44)
+    address: str = ""  # the postal address as one line of text per line (old invoices)
+    vat: str = ""  # VAT identifier with country prefix (BT-31 / BT-48)
+    email: str = ""  # seller contact e-mail (BT-43) / buyer invoicing e-mail (where it is sent)
+    street: str = ""  # BT-35 / BT-50
+    street2: str = ""  # BT-36 / BT-51
+    zip: str = ""  # BT-38 / BT-53
+    city: str = ""  # BT-37 / BT-52
+    country: str = ""  # ISO 3166-1 alpha-2 (BT-40 / BT-55)
+    registration: str = ""  # company registration number (BT-30 / BT-47)
+    peppol_scheme: str = ""  # EAS code of the electronic address, e.g. 0208 (BT-34/49 scheme)
+    peppol_id: str = ""  # the electronic address (BT-34 / BT-49)
+    phone: str = ""  # seller contact telephone (BT-42)
+    structured: bool = False
 
     @property
     def address_lines(self) -> list[str]:
-        return self.address.splitlines()
+        if not self.structured:
+            return self.address.splitlines()
+        city = " ".join(part for part in (self.zip, self.city) if part)
+        country = country_name(self.country)
+        return [part for part in (self.street, self.street2, city, country) if part]
+
+    def as_snapshot(self) -> dict[str, str]:
+        """The JSON this party is frozen as (`Invoice.parties`)."""
+        return {name: getattr(self, name) for name in SNAPSHOT_PARTY_FIELDS}
+
+
+# The structured fields frozen per party in `Invoice.parties` (rule 42).
+SNAPSHOT_PARTY_FIELDS = (
+    "name",
+    "street",
+    "street2",
+    "zip",
+    "city",
+    "country",
+    "vat",
+    "registration",
+    "peppol_scheme",
+    "peppol_id",
+    "email",
+    "phone",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDetails:
+    """How the buyer pays (BG-16, BT-20): the seller's account and the reference."""
+
+    terms: str  # "Payment within 30 days" (BT-20)
+    reference: str  # structured: +++123/4567/89012+++ (BE seller) or RF18... (BT-83)
+    iban: str = ""  # BT-84
+    bic: str = ""  # BT-86
+    account_name: str = ""  # BT-85, the seller's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +97,26 @@ class DocumentLine:
     description: str
     quantity: Decimal
     uom_name: str  # the unit's name (frozen at posting)
+    uom_code: str  # UN/ECE Rec. 20 (HUR, DAY, MIN; C62 for units) (BT-130)
     price_unit: Decimal
     tax_rate: Decimal  # percent
     amount_untaxed: Decimal
     amount_tax: Decimal
     amount_total: Decimal
+    vat_category: str = "S"  # UNCL5305: S, Z, E, AE (BT-151)
+    vat_exemption_reason: str = ""  # E and AE (BT-120 in the breakdown)
 
 
 @dataclass(frozen=True, slots=True)
 class TaxGroup:
-    """Base and tax of one rate: the sums of the per-line figures (DOMAIN.md example 8)."""
+    """Base and tax of one VAT category and rate: the sums of the per-line figures
+    (DOMAIN.md example 8; EN 16931 BG-23)."""
 
     rate: Decimal
     base: Decimal
     tax: Decimal
+    category: str = "S"
+    exemption_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +161,14 @@ class InvoiceDocument:
     due_date: date | None
     period_start: date | None
     period_end: date | None
-    order_name: str | None  # the sale order invoiced, if any
-    reversed_invoice_number: str | None  # a credit note's credited invoice
+    order_name: str | None  # the sale order invoiced, if any (BT-14)
+    reversed_invoice_number: str | None  # a credit note's credited invoice (BT-25)
+    reversed_invoice_date: date | None  # BT-26
     currency: str
     seller: Party
     buyer: Party
+    buyer_reference: str  # the order's customer reference, the buyer's PO (BT-10 / BT-13)
+    payment: PaymentDetails | None  # None on invoices posted before e-invoices
     lines: tuple[DocumentLine, ...]
     tax_groups: tuple[TaxGroup, ...]
     totals: Totals
@@ -118,8 +179,14 @@ class InvoiceDocument:
     def is_credit_note(self) -> bool:
         return self.move_type == Invoice.CREDIT_NOTE
 
+    @property
+    def reverse_charge(self) -> bool:
+        """A line is reverse charged (AE): the PDF says "Reverse charge" (rule 43)."""
+        return any(line.vat_category == VAT_REVERSE_CHARGE for line in self.lines)
 
-# The Invoice fields that freeze each party at posting, by Party attribute.
+
+# The Invoice fields that freeze each party at posting, by Party attribute: the
+# joined-lines copy every invoice has (lists, search, invoices posted before e-invoices).
 SELLER_FIELDS = {"name": "seller_name", "address": "seller_address", "vat": "seller_vat"}
 BUYER_FIELDS = {
     "name": "customer_name",
@@ -128,19 +195,50 @@ BUYER_FIELDS = {
     "email": "customer_email",
 }
 
+VAT_REVERSE_CHARGE = VatCategory.REVERSE_CHARGE.value
+
+
+def country_name(code: str) -> str:
+    return countries.name(code) if code else ""
+
 
 def _frozen_fields(party: Party, fields: dict[str, str]) -> dict[str, str]:
-    return {field: getattr(party, attribute) for attribute, field in fields.items()}
+    values = {field: getattr(party, attribute) for attribute, field in fields.items()}
+    if "address" in fields:
+        values[fields["address"]] = "\n".join(party.address_lines)
+    return values
 
 
-def _frozen_party(invoice: Invoice, fields: dict[str, str]) -> Party:
+def _legacy_party(invoice: Invoice, fields: dict[str, str]) -> Party:
     return Party(**{attribute: getattr(invoice, field) for attribute, field in fields.items()})
 
 
-def current_seller() -> Party:
-    """The seller today (settings)."""
+def _frozen_party(invoice: Invoice, role: str, fields: dict[str, str]) -> Party:
+    """A party as posting froze it: structured when the invoice has a snapshot."""
+    frozen = (invoice.snapshot or {}).get(role)
+    if not frozen:
+        return _legacy_party(invoice, fields)
+    party = Party(structured=True, **{name: frozen.get(name, "") for name in SNAPSHOT_PARTY_FIELDS})
+    return party
+
+
+def current_seller(company: Company | None = None) -> Party:
+    """The seller today (Configuration > Company)."""
+    company = company or Company.load()
     return Party(
-        name=settings.COMPANY_NAME, address=settings.COMPANY_ADDRESS, vat=settings.COMPANY_VAT
+        name=company.name,
+        street=company.street,
+        street2=company.street2,
+        zip=company.zip,
+        city=company.city,
+        country=str(company.country or ""),
+        vat=company.vat,
+        registration=company.company_registration,
+        peppol_scheme=company.peppol_scheme,
+        peppol_id=company.peppol_id,
+        email=company.email,
+        phone=company.phone,
+        structured=True,
     )
 
 
@@ -148,20 +246,54 @@ def current_buyer(customer: Customer) -> Party:
     """The buyer today (the customer record)."""
     return Party(
         name=customer.name,
-        address="\n".join(customer.address_lines),
+        street=customer.street,
+        street2=customer.street2,
+        zip=customer.zip,
+        city=customer.city,
+        country=str(customer.country or ""),
         vat=customer.vat,
-        email=customer.email,
+        registration=customer.company_registration,
+        peppol_scheme=customer.peppol_scheme,
+        peppol_id=customer.peppol_id,
+        email=customer.billing_email,
+        structured=True,
     )
 
 
 def seller_snapshot() -> dict[str, str]:
-    """The seller's Invoice fields as posting freezes them now."""
+    """The seller's joined-lines Invoice fields as posting freezes them now."""
     return _frozen_fields(current_seller(), SELLER_FIELDS)
 
 
 def customer_snapshot(customer: Customer) -> dict[str, str]:
-    """The buyer's Invoice fields as posting freezes them now."""
+    """The buyer's joined-lines Invoice fields as posting freezes them now."""
     return _frozen_fields(current_buyer(customer), BUYER_FIELDS)
+
+
+def payment_terms_text(days: int) -> str:
+    return "Payment on receipt" if days == 0 else f"Payment within {days} days"
+
+
+def current_payment(*, invoice: Invoice, company: Company, reference: str) -> PaymentDetails:
+    return PaymentDetails(
+        terms=payment_terms_text(invoice.customer.payment_terms_days),
+        reference=reference,
+        iban=company.iban,
+        bic=company.bic,
+        account_name=company.name,
+    )
+
+
+def structured_snapshot(*, invoice: Invoice, payment_reference: str) -> dict:
+    """What posting freezes in `Invoice.snapshot` (rule 42): both parties, structured,
+    and the payment details."""
+    company = Company.load()
+    payment = current_payment(invoice=invoice, company=company, reference=payment_reference)
+    return {
+        "seller": current_seller(company).as_snapshot(),
+        "buyer": current_buyer(invoice.customer).as_snapshot(),
+        "payment": {name: getattr(payment, name) for name in PaymentDetails.__slots__},
+    }
 
 
 def _employee_name(user) -> str:
@@ -193,13 +325,23 @@ def appendix_rows(*, invoice: Invoice) -> list[dict]:
 
 
 def tax_groups(lines: list[InvoiceLine]) -> tuple[TaxGroup, ...]:
-    """Base and tax per rate, lowest rate first: sums of the per-line figures."""
-    bases: dict[Decimal, Decimal] = {}
-    taxes: dict[Decimal, Decimal] = {}
+    """Base and tax per VAT category and rate (BG-23), standard first, then by rate:
+    sums of the per-line figures (rule 8's rounding)."""
+    bases: dict[tuple[str, Decimal, str], Decimal] = {}
+    taxes: dict[tuple[str, Decimal, str], Decimal] = {}
     for line in lines:
-        bases[line.tax_rate] = bases.get(line.tax_rate, ZERO) + line.amount_untaxed
-        taxes[line.tax_rate] = taxes.get(line.tax_rate, ZERO) + line.amount_tax
-    return tuple(TaxGroup(rate=rate, base=bases[rate], tax=taxes[rate]) for rate in sorted(bases))
+        reason = line.vat_exemption_reason if line.vat_category in ("E", "AE") else ""
+        key = (line.vat_category or "S", line.tax_rate, reason)
+        bases[key] = bases.get(key, ZERO) + line.amount_untaxed
+        taxes[key] = taxes.get(key, ZERO) + line.amount_tax
+    order = {"S": 0, "Z": 1, "E": 2, "AE": 3}
+    return tuple(
+        TaxGroup(
+            rate=rate, base=bases[key], tax=taxes[key], category=category, exemption_reason=reason
+        )
+        for key in sorted(bases, key=lambda k: (order.get(k[0], 9), k[1], k[2]))
+        for category, rate, reason in [key]
+    )
 
 
 def _appendix_entry(row: dict) -> AppendixEntry:
@@ -242,12 +384,22 @@ def _document_line(line: InvoiceLine) -> DocumentLine:
         description=line.description,
         quantity=line.quantity,
         uom_name=line.uom_name or line.uom.name,
+        uom_code=line.uom_code or line.uom.unece_code,
         price_unit=line.price_unit,
         tax_rate=line.tax_rate,
         amount_untaxed=line.amount_untaxed,
         amount_tax=line.amount_tax,
         amount_total=line.amount_total,
+        vat_category=line.vat_category or "S",
+        vat_exemption_reason=line.vat_exemption_reason,
     )
+
+
+def _frozen_payment(invoice: Invoice) -> PaymentDetails | None:
+    frozen = (invoice.snapshot or {}).get("payment")
+    if not frozen:
+        return None
+    return PaymentDetails(**{name: frozen.get(name, "") for name in PaymentDetails.__slots__})
 
 
 def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
@@ -258,13 +410,20 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
     lines = list(invoice.lines.select_related("uom"))
     posted = invoice.state == Invoice.POSTED
     if posted:
-        seller = _frozen_party(invoice, SELLER_FIELDS)
-        buyer = _frozen_party(invoice, BUYER_FIELDS)
+        seller = _frozen_party(invoice, "seller", SELLER_FIELDS)
+        buyer = _frozen_party(invoice, "buyer", BUYER_FIELDS)
         appendix = invoice.appendix
+        payment = _frozen_payment(invoice)
+        buyer_reference = invoice.buyer_reference
     else:
-        seller = current_seller()
+        company = Company.load()
+        seller = current_seller(company)
         buyer = current_buyer(invoice.customer)
         appendix = appendix_rows(invoice=invoice)
+        # A draft has no number yet, hence no payment reference.
+        payment = current_payment(invoice=invoice, company=company, reference="")
+        buyer_reference = invoice.sale_order.customer_reference if invoice.sale_order_id else ""
+    reversed_invoice = invoice.reversed_invoice if invoice.reversed_invoice_id else None
     posted_title = "Invoice" if posted else "Draft Invoice"
     title = "Credit Note" if invoice.is_credit_note else posted_title
     return InvoiceDocument(
@@ -277,12 +436,13 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
         period_start=invoice.period_start,
         period_end=invoice.period_end,
         order_name=invoice.sale_order.name if invoice.sale_order_id else None,
-        reversed_invoice_number=(
-            invoice.reversed_invoice.number if invoice.reversed_invoice_id else None
-        ),
+        reversed_invoice_number=reversed_invoice.number if reversed_invoice else None,
+        reversed_invoice_date=reversed_invoice.invoice_date if reversed_invoice else None,
         currency=invoice.currency,
         seller=seller,
         buyer=buyer,
+        buyer_reference=buyer_reference,
+        payment=payment,
         lines=tuple(_document_line(line) for line in lines),
         tax_groups=tax_groups(lines),
         totals=Totals(

@@ -25,7 +25,15 @@ ZERO = Decimal("0")
 
 # Fields that may still be written on a posted invoice.
 POSTED_WRITABLE_FIELDS = frozenset(
-    {"amount_paid", "amount_due", "payment_state", "pdf", "pdf_rendered_at", "updated_at"}
+    {
+        "amount_paid",
+        "amount_due",
+        "payment_state",
+        "pdf",
+        "pdf_rendered_at",
+        "pdf_sha256",
+        "updated_at",
+    }
 )
 
 
@@ -114,6 +122,22 @@ class Invoice(models.Model):
     customer_vat = models.CharField(max_length=32, blank=True)
     customer_email = models.CharField(max_length=254, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
+    # Structured (DOMAIN.md rule 42, EN 16931): {"seller": {...}, "buyer": {...},
+    # "payment": {...}} as `invoicing.documents` writes it. Empty on invoices posted
+    # before e-invoices, which keep the joined-lines fields above and print as they were.
+    snapshot = models.JSONField(default=dict, blank=True, editable=False)
+    buyer_reference = models.CharField(
+        "customer reference",
+        max_length=100,
+        blank=True,
+        help_text="The buyer's reference (the order's customer reference), frozen at validation.",
+    )
+    payment_reference = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="Structured payment reference: +++123/4567/89012+++ (Belgium) or RF...",
+    )
     appendix = models.JSONField(
         default=list, blank=True, help_text="Billed timesheet entries, frozen at validation."
     )
@@ -131,6 +155,13 @@ class Invoice(models.Model):
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # The e-invoices (rule 41), made once at validation from the frozen document, in
+    # the posting's transaction: UBL (Peppol BIS 3) and the CII embedded in the PDF.
+    ubl_xml = models.TextField("UBL", blank=True, editable=False)
+    ubl_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    cii_xml = models.TextField("CII (Factur-X)", blank=True, editable=False)
+    cii_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -143,7 +174,8 @@ class Invoice(models.Model):
 
     objects = InvoiceQuerySet.as_manager()
 
-    history = HistoricalRecords()
+    # The e-invoices are immutable copies of the frozen fields: history keeps their hashes.
+    history = HistoricalRecords(excluded_fields=["ubl_xml", "cii_xml"])
 
     class Meta:
         ordering = ["-id"]
@@ -221,8 +253,11 @@ class InvoiceLine(models.Model):
     quantity = models.DecimalField(max_digits=14, decimal_places=2)
     uom = models.ForeignKey("sales.Uom", on_delete=models.PROTECT, related_name="+")
     uom_name = models.CharField("unit", max_length=64, blank=True)
+    uom_code = models.CharField("UN/ECE unit code", max_length=3, blank=True)
     price_unit = models.DecimalField("unit price", max_digits=12, decimal_places=2)
     tax_rate = models.DecimalField("tax rate (%)", max_digits=5, decimal_places=2, default=ZERO)
+    vat_category = models.CharField("VAT category", max_length=2, default="S")
+    vat_exemption_reason = models.CharField("VAT exemption reason", max_length=200, blank=True)
     amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
@@ -358,6 +393,34 @@ class Payment(models.Model):
     def is_refund(self) -> bool:
         """Money paid back to the customer: a payment recorded on a credit note."""
         return self.invoice.move_type == Invoice.CREDIT_NOTE
+
+
+class PeppolHandover(models.Model):
+    """The UBL of a posted invoice handed to the Peppol access point (invoicing.peppol).
+
+    One row per invoice: pending until the sender backend took the file (then
+    handed over, with where it went), failed with the error otherwise.
+    """
+
+    PENDING = "pending"
+    HANDED_OVER = "handed_over"
+    FAILED = "failed"
+    STATE_CHOICES = [(PENDING, "Pending"), (HANDED_OVER, "Handed over"), (FAILED, "Failed")]
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="peppol")
+    state = models.CharField(max_length=12, choices=STATE_CHOICES, default=PENDING)
+    backend = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=500, blank=True, help_text="Where the file went.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Peppol handover"
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ({self.get_state_display()})"
 
 
 class InvoiceEmail(models.Model):

@@ -5,8 +5,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django_countries import countries
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from core import identifiers
 from core.numbers import LONG_TEXT_MAX, SHORT_TEXT_MAX, round_half_up
 
 ZERO = Decimal("0")
@@ -35,6 +38,45 @@ def amount_too_large_message(amount: Decimal, *, what: str = "This line's amount
         f"{what} with tax would be {amount:,.2f}; it can be at most {AMOUNT_MAX:,.2f}. "
         "Lower the quantity or the unit price."
     )
+
+
+class VatCategory(models.TextChoices):
+    """UNCL5305 VAT category codes EN 16931 allows on a line (BT-151, DOMAIN.md rule 43)."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt from VAT"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+
+
+# What the invoice says when the law is not named on the product (BT-120).
+REVERSE_CHARGE_REASON = (
+    "Reverse charge: VAT to be paid by the customer (Art. 196 Directive 2006/112/EC)"
+)
+
+
+def vat_fields_check(*, category: str, rate: Decimal | None, reason: str) -> dict[str, str]:
+    """The field errors of a VAT category with its rate and exemption reason: Z, E and
+    AE have 0%; E needs its exemption reason. (S at 0% is read as Z: `vat_normalized`.)"""
+    errors = {}
+    if rate is None or not isinstance(rate, Decimal):
+        return errors
+    if category != VatCategory.STANDARD and rate != 0:
+        label = VatCategory(category).label if category in VatCategory.values else category
+        errors["tax_rate"] = f"{label} has a tax rate of 0%."
+    if category == VatCategory.EXEMPT and not (reason or "").strip():
+        errors["vat_exemption_reason"] = (
+            "Give the exemption reason printed on the invoice (e.g. Article 44 of the VAT Code)."
+        )
+    return errors
+
+
+def vat_normalized(category: str, rate: Decimal) -> str:
+    """EN 16931 has no standard rate of 0% (BR-S-05): a Standard line at 0% is Zero rated,
+    so a client that only sends `tax_rate: 0` gets a valid category."""
+    if category == VatCategory.STANDARD and rate == 0:
+        return VatCategory.ZERO
+    return category
 
 
 class UomCategory(models.Model):
@@ -84,6 +126,12 @@ class Uom(models.Model):
         decimal_places=4,
         default=Decimal("0.01"),
         validators=[MinValueValidator(Decimal("0.0001"))],
+    )
+    unece_code = models.CharField(
+        "UN/ECE code",
+        max_length=3,
+        default="C62",
+        help_text="UN/ECE Recommendation 20 code on e-invoices: HUR (hour), DAY, MIN, C62 (one).",
     )
     active = models.BooleanField(default=True)
 
@@ -157,13 +205,30 @@ class Uom(models.Model):
 
 
 class Customer(models.Model):
+    """A buyer (EN 16931 BG-7): a structured postal address, identifiers checked with
+    python-stdnum (core.identifiers), an electronic address for Peppol."""
+
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
+    invoice_email = models.EmailField(
+        "invoicing e-mail", blank=True, help_text="Where invoices are sent; else the e-mail above."
+    )
     street = models.CharField(max_length=200, blank=True)
+    street2 = models.CharField("second line", max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    zip = models.CharField("ZIP", max_length=20, blank=True)
-    country = models.CharField(max_length=100, blank=True)
+    zip = models.CharField("postcode", max_length=20, blank=True)
+    country = CountryField(blank=True)
     vat = models.CharField("VAT number", max_length=32, blank=True)
+    company_registration = models.CharField(
+        "company registration number", max_length=64, blank=True
+    )
+    peppol_scheme = models.CharField(
+        "Peppol scheme",
+        max_length=4,
+        blank=True,
+        help_text="EAS code of the electronic address, e.g. 0208 (Belgian enterprise number).",
+    )
+    peppol_id = models.CharField("Peppol electronic address", max_length=64, blank=True)
     payment_terms_days = models.PositiveIntegerField(
         "payment terms (days)", default=30, validators=[MaxValueValidator(3650)]
     )
@@ -175,10 +240,50 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Identifiers checked and stored compact (a BE VAT number with a wrong check
+        digit is refused)."""
+        self.__dict__.update(customer_identifiers(self))
+
     @property
     def address_lines(self) -> list[str]:
         city = " ".join(p for p in [self.zip, self.city] if p)
-        return [p for p in [self.street, city, self.country] if p]
+        country = countries.name(self.country) if self.country else ""
+        return [p for p in [self.street, self.street2, city, country] if p]
+
+    @property
+    def billing_email(self) -> str:
+        """Where invoices are mailed: the invoicing e-mail, else the e-mail."""
+        return self.invoice_email or self.email
+
+
+def customer_identifiers(customer: "Customer | object") -> dict[str, str]:
+    """A customer's VAT number, registration number and electronic address, checked and
+    compacted; raises one ValidationError naming every wrong field. Works on a model
+    instance or anything with the same attributes (a serializer's data)."""
+    country = str(getattr(customer, "country", "") or "")
+    errors: dict = {}
+    cleaned: dict[str, str] = {}
+    checks = {
+        "vat": lambda: identifiers.clean_vat(customer.vat, country=country),
+        "company_registration": lambda: identifiers.clean_registration(
+            customer.company_registration, country=country
+        ),
+    }
+    for field, check in checks.items():
+        try:
+            cleaned[field] = check()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    try:
+        cleaned["peppol_scheme"], cleaned["peppol_id"] = identifiers.clean_peppol(
+            customer.peppol_scheme, customer.peppol_id
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 class Product(models.Model):
@@ -222,6 +327,15 @@ class Product(models.Model):
         default=ZERO,
         validators=[MinValueValidator(ZERO), MaxValueValidator(TAX_RATE_MAX)],
     )
+    vat_category = models.CharField(
+        "VAT category", max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
+    )
+    vat_exemption_reason = models.CharField(
+        "VAT exemption reason",
+        max_length=200,
+        blank=True,
+        help_text="Printed on the invoice for Exempt (and Reverse charge) lines.",
+    )
     invoice_policy = models.CharField(
         "invoicing policy", max_length=16, choices=POLICY_CHOICES, default=POLICY_DELIVERY
     )
@@ -257,6 +371,11 @@ class Product(models.Model):
             and self.uom.category.name != "Working time"
         ):
             errors["uom"] = "A service that creates tasks is sold in a unit of working time."
+        errors.update(
+            vat_fields_check(
+                category=self.vat_category, rate=self.tax_rate, reason=self.vat_exemption_reason
+            )
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -271,6 +390,12 @@ class SaleOrder(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     state = models.CharField(max_length=16, choices=STATE_CHOICES, default=DRAFT)
     date_order = models.DateField("order date")
+    customer_reference = models.CharField(
+        "customer reference",
+        max_length=100,
+        blank=True,
+        help_text="The buyer's reference or purchase order number, printed on its invoices.",
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT_MAX)])
     created_by = models.ForeignKey(
@@ -364,6 +489,10 @@ class SaleOrderLine(models.Model):
         default=ZERO,
         validators=[MinValueValidator(ZERO), MaxValueValidator(TAX_RATE_MAX)],
     )
+    vat_category = models.CharField(
+        "VAT category", max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
+    )
+    vat_exemption_reason = models.CharField("VAT exemption reason", max_length=200, blank=True)
     invoice_policy = models.CharField(
         max_length=16, choices=Product.POLICY_CHOICES, default=Product.POLICY_DELIVERY
     )

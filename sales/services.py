@@ -23,10 +23,13 @@ from sales.models import (
     Product,
     SaleOrder,
     SaleOrderLine,
+    VatCategory,
     amount_too_large_message,
     amount_with_tax,
+    vat_fields_check,
 )
 from sales.selectors import effective_uom
+from sales.vat import line_vat
 
 # The bounds of a line's figures live beside the fields (sales.models).
 MAXIMA = {
@@ -72,6 +75,24 @@ def _check_order_total(line: SaleOrderLine) -> None:
         raise ValidationError(amount_too_large_message(total, what=f"The total of {line.order}"))
 
 
+def _set_vat(line: SaleOrderLine, *, category: str, reason: str) -> None:
+    """A line's VAT category, rate and reason by rule 43 (`sales.vat.line_vat`)."""
+    if category not in VatCategory.values:
+        choices = ", ".join(VatCategory.values)
+        raise ValidationError({"vat_category": f"{category} is not a VAT category ({choices})."})
+    errors = vat_fields_check(category=category, rate=line.tax_rate, reason=reason or "")
+    if errors:
+        raise ValidationError(errors)
+    vat = line_vat(
+        product=line.product,
+        customer=line.order.customer,
+        category=category,
+        rate=line.tax_rate,
+        reason=(reason or "").strip(),
+    )
+    line.vat_category, line.tax_rate, line.vat_exemption_reason = vat.category, vat.rate, vat.reason
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -79,6 +100,7 @@ def order_create(
     lines: Iterable[dict] = (),
     date_order: datetime.date | None = None,
     note: str = "",
+    customer_reference: str = "",
     actor=None,
 ) -> SaleOrder:
     """A new quotation, numbered SO00001… from a gapless sequence."""
@@ -90,6 +112,7 @@ def order_create(
         customer=customer,
         date_order=date_order or timezone.localdate(),
         note=note or "",
+        customer_reference=(customer_reference or "").strip(),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     order.full_clean()
@@ -106,6 +129,7 @@ def order_update(
     customer: Customer | None = None,
     date_order: datetime.date | None = None,
     note: str | None = None,
+    customer_reference: str | None = None,
 ) -> SaleOrder:
     order = _lock_order(order)
     if customer is not None and customer.pk != order.customer_id:
@@ -116,6 +140,9 @@ def order_update(
         order.date_order = date_order
     if note is not None:
         order.note = note
+    if customer_reference is not None:
+        # The buyer's PO may arrive after confirmation; invoices posted keep theirs.
+        order.customer_reference = customer_reference.strip()
     order.full_clean()
     order.save()
     return order
@@ -130,8 +157,14 @@ def order_line_add(
     description: str | None = None,
     price_unit: Any = None,
     tax_rate: Any = None,
+    vat_category: str | None = None,
+    vat_exemption_reason: str | None = None,
 ) -> SaleOrderLine:
-    """Add a line; on a confirmed order its task is created at once (DOMAIN.md rule 7)."""
+    """Add a line; on a confirmed order its task is created at once (DOMAIN.md rule 7).
+
+    VAT category, rate and reason default to the product's, then rule 43 applies
+    (`sales.vat.line_vat`: a service to an EU business abroad is reverse charged).
+    """
     order = _lock_order(order)
     if order.state == SaleOrder.CANCEL:
         raise ConflictError(f"{order.name} is cancelled; no line can be added.")
@@ -153,6 +186,13 @@ def order_line_add(
         tax_rate=_decimal(product.tax_rate if tax_rate in (None, "") else tax_rate, "tax_rate"),
         invoice_policy=product.invoice_policy,
     )
+    _set_vat(
+        line,
+        category=vat_category or product.vat_category,
+        reason=product.vat_exemption_reason
+        if vat_exemption_reason is None
+        else vat_exemption_reason,
+    )
     line.full_clean()
     _check_order_total(line)
     line.save()
@@ -168,6 +208,8 @@ def order_line_update(
     description: str | None = None,
     price_unit: Any = None,
     tax_rate: Any = None,
+    vat_category: str | None = None,
+    vat_exemption_reason: str | None = None,
 ) -> SaleOrderLine:
     """Edit a line; a new ordered quantity updates the task's allocated hours."""
     order = _lock_order(line.order)
@@ -188,6 +230,14 @@ def order_line_update(
         line.price_unit = _decimal(price_unit, "price_unit")
     if tax_rate not in (None, ""):
         line.tax_rate = _decimal(tax_rate, "tax_rate")
+    if vat_category or vat_exemption_reason is not None or tax_rate not in (None, ""):
+        _set_vat(
+            line,
+            category=vat_category or line.vat_category,
+            reason=line.vat_exemption_reason
+            if vat_exemption_reason is None
+            else vat_exemption_reason,
+        )
     line.full_clean()
     _check_order_total(line)
     line.save()

@@ -68,6 +68,12 @@ class AdminFactory(UserFactory):
     is_superuser = True
 
 
+def belgian_vat(n: int) -> str:
+    """A valid Belgian VAT number (the check digits are 97 - the first 8 digits mod 97)."""
+    base = f"0{n % 10_000_000:07d}"
+    return f"BE{base}{97 - int(base) % 97:02d}"
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
@@ -77,8 +83,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     street = "12 Client Road"
     city = "Ghent"
     zip = "9000"
-    country = "Belgium"
-    vat = factory.Sequence(lambda n: f"BE0{n:09d}")
+    country = "BE"
+    vat = factory.Sequence(lambda n: belgian_vat(n))
     payment_terms_days = 30
 
 

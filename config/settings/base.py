@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_countries",
     "simple_history",
     "rest_framework",
     "drf_spectacular",
@@ -179,11 +180,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# The seller printed on every invoice.
+# The seller printed on every invoice: these only seed the Company record on first
+# start (core.models.Company); after that admins edit it in Configuration > Company.
 COMPANY_NAME = env("COMPANY_NAME", default="Billable Support Ltd")
-COMPANY_ADDRESS = env("COMPANY_ADDRESS", default="1 Service Street, 1000 Brussels, Belgium")
-COMPANY_VAT = env("COMPANY_VAT", default="BE0123456789")
+COMPANY_STREET = env("COMPANY_STREET", default="Rue du Service 1")
+COMPANY_STREET2 = env("COMPANY_STREET2", default="")
+COMPANY_ZIP = env("COMPANY_ZIP", default="1000")
+COMPANY_CITY = env("COMPANY_CITY", default="Brussels")
+COMPANY_COUNTRY = env("COMPANY_COUNTRY", default="BE")
+COMPANY_VAT = env("COMPANY_VAT", default="BE0123456749")
+COMPANY_REGISTRATION = env("COMPANY_REGISTRATION", default="0123456749")
+COMPANY_PEPPOL_SCHEME = env("COMPANY_PEPPOL_SCHEME", default="0208")
+COMPANY_PEPPOL_ID = env("COMPANY_PEPPOL_ID", default="0123456749")
+COMPANY_IBAN = env("COMPANY_IBAN", default="BE68539007547034")
+COMPANY_BIC = env("COMPANY_BIC", default="GKCCBEBB")
 COMPANY_EMAIL = env("COMPANY_EMAIL", default="billing@billable.example")
+COMPANY_PHONE = env("COMPANY_PHONE", default="+32 2 555 01 00")
 CURRENCY = env("CURRENCY", default="EUR")
 
 # Development prints mail to the console, attachments by name and size only

@@ -17,11 +17,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ConflictError
-from core.models import check_not_locked
+from core.models import Company, check_not_locked
 from core.sequences import sequence_next
 from invoicing import jobs
-from invoicing.documents import appendix_rows, customer_snapshot, seller_snapshot
+from invoicing.documents import (
+    appendix_rows,
+    customer_snapshot,
+    seller_snapshot,
+    structured_snapshot,
+)
 from invoicing.models import Invoice, InvoiceLine
+from invoicing.references import payment_reference
+from invoicing.services.einvoices import einvoices_freeze
 from invoicing.services.common import (
     actor_user,
     invoice_lock,
@@ -41,7 +48,7 @@ SEQUENCE_CODES = {Invoice.INVOICE: "INV", Invoice.CREDIT_NOTE: "RINV"}
 
 
 # The formula new postings use; `Invoice.hash_version` records the one each invoice used.
-HASH_VERSION = 2
+HASH_VERSION = 3
 
 
 def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
@@ -50,7 +57,10 @@ def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     Formula 1 (invoices posted before migration invoicing 0008) left out the customer
     record, the e-mail, the links to order and credited invoice, the period and the
     appendix of billed entries; formula 2 covers them. Each invoice is verified with
-    the formula it was posted with (`hash_version`).
+    the formula it was posted with (`hash_version`). Formula 3 (e-invoices, invoicing
+    0010) adds the structured snapshot of both parties and the payment details, the
+    buyer and payment references, each line's unit code and VAT category, and the
+    hashes of the UBL and CII documents made at posting.
     """
     content = _hash_content_v1(invoice, lines)
     if invoice.hash_version >= 2:
@@ -71,6 +81,20 @@ def invoice_content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
                     for line in lines
                 ],
                 "appendix": invoice.appendix,
+            }
+        )
+    if invoice.hash_version >= 3:
+        content.update(
+            {
+                "version": 3,
+                "snapshot": invoice.snapshot,
+                "buyer_reference": invoice.buyer_reference,
+                "payment_reference": invoice.payment_reference,
+                "line_vat": [
+                    [line.uom_code, line.vat_category, line.vat_exemption_reason] for line in lines
+                ],
+                "ubl_sha256": invoice.ubl_sha256,
+                "cii_sha256": invoice.cii_sha256,
             }
         )
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -177,12 +201,32 @@ def _post(
     invoice.due_date = invoice_date + timedelta(days=invoice.customer.payment_terms_days)
     for name, value in {**seller_snapshot(), **customer_snapshot(invoice.customer)}.items():
         setattr(invoice, name, value)
+    invoice.payment_reference = payment_reference(
+        move_type=invoice.move_type,
+        year=year,
+        number=number,
+        seller_country=str(Company.load().country),
+    )
+    invoice.snapshot = structured_snapshot(
+        invoice=invoice, payment_reference=invoice.payment_reference
+    )
+    # The buyer's reference: its order's (a credit note keeps the credited invoice's).
+    if invoice.reversed_invoice_id:
+        invoice.buyer_reference = invoice.reversed_invoice.buyer_reference
+    elif invoice.sale_order_id:
+        invoice.buyer_reference = invoice.sale_order.customer_reference
     for line in lines:
-        if line.uom_name != line.uom.name:
-            line.uom_name = line.uom.name
-            line.save(update_fields=["uom_name"])
+        frozen = {"uom_name": line.uom.name, "uom_code": line.uom.unece_code}
+        changed = [name for name, value in frozen.items() if getattr(line, name) != value]
+        if changed:
+            for name in changed:
+                setattr(line, name, frozen[name])
+            line.save(update_fields=changed)
     invoice.appendix = appendix if appendix is not None else appendix_rows(invoice=invoice)
     invoice_set_totals(invoice, lines)
+    # The e-invoices, made once from the frozen document (rule 41): a document that
+    # cannot be made refuses the validation rather than posting without them.
+    einvoices_freeze(invoice=invoice)
     invoice.previous_hash = latest["content_hash"] if latest else ""
     invoice.hash_version = HASH_VERSION
     invoice.content_hash = invoice_content_hash(invoice, lines)
@@ -297,8 +341,11 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
                 quantity=line.quantity,
                 uom=line.uom,
                 uom_name=line.uom_name,
+                uom_code=line.uom_code,
                 price_unit=line.price_unit,
                 tax_rate=line.tax_rate,
+                vat_category=line.vat_category,
+                vat_exemption_reason=line.vat_exemption_reason,
                 amount_untaxed=line.amount_untaxed,
                 amount_tax=line.amount_tax,
                 amount_total=line.amount_total,

@@ -79,10 +79,10 @@ def test_it_refuses_out_of_range_values(field, value):
 
 def test_a_customer_prints_its_address_on_lines():
     customer = CustomerFactory.build(
-        street="12 Client Road", zip="9000", city="Ghent", country="Belgium"
+        street="12 Client Road", street2="Box 3", zip="9000", city="Ghent", country="BE"
     )
 
-    assert customer.address_lines == ["12 Client Road", "9000 Ghent", "Belgium"]
+    assert customer.address_lines == ["12 Client Road", "Box 3", "9000 Ghent", "Belgium"]
 
 
 def test_payment_terms_are_bounded():
