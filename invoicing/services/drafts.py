@@ -265,8 +265,12 @@ def _create_drafts(
                     quantity=plan.quantity,
                     uom=sale_line.uom,
                     uom_name=sale_line.uom.name,
+                    uom_code=sale_line.uom.unece_code,
                     price_unit=sale_line.price_unit,
+                    # The order line's VAT as rule 43 set it (sales.vat.line_vat).
                     tax_rate=sale_line.tax_rate,
+                    vat_category=sale_line.vat_category,
+                    vat_exemption_reason=sale_line.vat_exemption_reason,
                     amount_untaxed=untaxed,
                     amount_tax=tax,
                     amount_total=total,
