@@ -326,22 +326,34 @@ def appendix_rows(*, invoice: Invoice) -> list[dict]:
 
 def tax_groups(lines: list[InvoiceLine]) -> tuple[TaxGroup, ...]:
     """Base and tax per VAT category and rate (BG-23), standard first, then by rate:
-    sums of the per-line figures (rule 8's rounding)."""
-    bases: dict[tuple[str, Decimal, str], Decimal] = {}
-    taxes: dict[tuple[str, Decimal, str], Decimal] = {}
+    sums of the per-line figures (rule 8's rounding).
+
+    EN 16931 allows one breakdown per category and rate (BR-E-01, BR-AE-01), so lines of
+    one exempt category with different exemption reasons share a group whose reason
+    names each of them, in line order.
+    """
+    groups: dict[tuple[str, Decimal], list[InvoiceLine]] = {}
     for line in lines:
-        reason = line.vat_exemption_reason if line.vat_category in ("E", "AE") else ""
-        key = (line.vat_category or "S", line.tax_rate, reason)
-        bases[key] = bases.get(key, ZERO) + line.amount_untaxed
-        taxes[key] = taxes.get(key, ZERO) + line.amount_tax
+        groups.setdefault((line.vat_category or "S", line.tax_rate), []).append(line)
     order = {"S": 0, "Z": 1, "E": 2, "AE": 3}
-    return tuple(
-        TaxGroup(
-            rate=rate, base=bases[key], tax=taxes[key], category=category, exemption_reason=reason
+    result = []
+    for category, rate in sorted(groups, key=lambda key: (order.get(key[0], 9), key[1])):
+        members = groups[(category, rate)]
+        reasons = []
+        if category in ("E", "AE"):
+            for line in members:
+                if line.vat_exemption_reason and line.vat_exemption_reason not in reasons:
+                    reasons.append(line.vat_exemption_reason)
+        result.append(
+            TaxGroup(
+                rate=rate,
+                base=sum((line.amount_untaxed for line in members), ZERO),
+                tax=sum((line.amount_tax for line in members), ZERO),
+                category=category,
+                exemption_reason="; ".join(reasons),
+            )
         )
-        for key in sorted(bases, key=lambda k: (order.get(k[0], 9), k[1], k[2]))
-        for category, rate, reason in [key]
-    )
+    return tuple(result)
 
 
 def _appendix_entry(row: dict) -> AppendixEntry:

@@ -28,7 +28,6 @@ from invoicing.documents import (
 )
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.references import payment_reference
-from invoicing.services.einvoices import einvoices_freeze
 from invoicing.services.common import (
     actor_user,
     invoice_lock,
@@ -37,6 +36,7 @@ from invoicing.services.common import (
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
+from invoicing.services.einvoices import einvoices_freeze
 from invoicing.services.mail import invoice_mail_queue
 from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
 from sales.models import SaleOrder

@@ -229,16 +229,34 @@ def test_a_domestic_business_is_not_reverse_charged(make_line):
     assert (line.vat_category, line.tax_rate) == (VatCategory.STANDARD, D("21.00"))
 
 
-def test_exempt_and_zero_rated_lines():
-    exempt = build_untracked_product(unit="Units", price="100", tax="0")
-    exempt.vat_category, exempt.vat_exemption_reason = "E", "Article 44 of the Belgian VAT Code"
-    exempt.save()
+def _exempt_product(reason: str, price: str) -> Product:
+    product = build_untracked_product(unit="Units", price=price, tax="0")
+    product.vat_category, product.vat_exemption_reason = "E", reason
+    product.save()
+    return product
+
+
+def test_exempt_lines_with_two_reasons_and_a_zero_rated_line():
+    first = _exempt_product("Article 44 of the Belgian VAT Code", "100")
+    second = _exempt_product("Article 135 of Directive 2006/112/EC", "40")
     zero = build_untracked_product(unit="Units", price="10", tax="0")
-    order = build_order(lines=[{"product": exempt, "quantity": 1}, {"product": zero, "quantity": 2}])
-    assert sorted(order.lines.values_list("vat_category", flat=True)) == ["E", "Z"]
+    order = build_order(
+        lines=[
+            {"product": first, "quantity": 1},
+            {"product": second, "quantity": 1},
+            {"product": zero, "quantity": 2},
+        ]
+    )
+    assert sorted(order.lines.values_list("vat_category", flat=True)) == ["E", "E", "Z"]
     invoice = build_invoice(order=order, validate=True)
     assert_valid(invoice)
-    assert "Article 44 of the Belgian VAT Code" in invoice.ubl_xml
+    # One exempt breakdown (BR-E-01) naming both reasons.
+    ubl = etree.fromstring(invoice.ubl_xml.encode())
+    reasons = ubl.xpath(
+        "//cac:TaxSubtotal/cac:TaxCategory[cbc:ID='E']/cbc:TaxExemptionReason/text()",
+        namespaces=NS,
+    )
+    assert reasons == ["Article 44 of the Belgian VAT Code; Article 135 of Directive 2006/112/EC"]
 
 
 def test_the_snapshot_is_structured_and_frozen(make_line, log):
