@@ -271,7 +271,7 @@ def test_the_snapshot_is_structured_and_frozen(make_line, log):
     assert invoice.snapshot["buyer"]["street"] == customer.street
     assert invoice.snapshot["buyer"]["country"] == "BE"
     assert invoice.snapshot["seller"]["vat"] == "BE0123456749"
-    assert invoice.snapshot["payment"]["iban"] == "BE68539007547034"
+    assert invoice.snapshot["payment"]["iban"] == "BE71096123456769"
     assert invoice.payment_reference.startswith("+++")
     assert "PO-4711" in invoice.ubl_xml and "PO-4711" in invoice.cii_xml
 
