@@ -1,12 +1,12 @@
-"""The figures of issue 7 (B1-B7), measured against the loaded data.
+"""The figures of issues 7 (B1-B7) and 15 (B8), measured against the loaded data.
 
 Each figure is a `Figure` row: median and p95 in milliseconds over `runs`, its target,
 whether the target is met, and details (query counts, ratios, throughput). A piece
 that does not exist yet (a page, a service) gives an "n/a" row with the reason; an
 exception gives an "error" row: the benchmark itself never crashes on them.
 
-Writes are undone: B1 deletes the entries it logged (through the service), B4 and B6
-run inside a transaction that is rolled back, so `--skip-load` can measure again.
+Writes are undone: B1 deletes the entries it logged (through the service), B4, B6 and
+B8 run inside a transaction that is rolled back, so `--skip-load` can measure again.
 """
 
 from __future__ import annotations
@@ -33,13 +33,19 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from bench.loader import Fixtures
+from invoicing.einvoice.validation import validate_xml
 from invoicing.models import Invoice
-from invoicing.services import billing_run, invoice_create_from_order, invoice_pdf_bytes
+from invoicing.services import (
+    billing_run,
+    invoice_create_from_order,
+    invoice_pdf_bytes,
+    invoice_validate,
+)
 from sales.models import Product, SaleOrder, SaleOrderLine
 from timesheets.models import TimesheetEntry
 from timesheets.services import recompute_all_delivered, timesheet_delete, timesheet_log
 
-FIGURE_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+FIGURE_IDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 
 
 class NotAvailable(Exception):
@@ -586,6 +592,62 @@ class Bench:
         figure.met = figure.median_ms <= 2000
         return [figure]
 
+    # B8 ---------------------------------------------------------------------------------
+
+    def einvoice(self) -> list[Figure]:
+        """Validate the B6 invoice (number, frozen snapshot, UBL and CII made in the
+        posting's transaction), render its Factur-X PDF (PDF/A-3 with the CII), and run
+        the official check (XSD + CEN schematron) on both XMLs; all rolled back."""
+        fx = self.fixtures
+        order = _need(fx.pdf_order, "The order of the PDF invoice")
+        posts, pdfs, checks, fatal, entries = [], [], [], 0, 0
+        validate_xml(b"<warm-up/>", syntax="ubl-invoice")  # compile the stylesheets once
+        validate_xml(b"<warm-up/>", syntax="cii")
+        for _ in range(self.runs(3)):
+            with rolled_back():
+                draft = invoice_create_from_order(order=order, up_to=fx.end, actor=fx.manager)
+                entries = TimesheetEntry.objects.filter(invoice_line__invoice=draft).count()
+                start = time.perf_counter()
+                invoice = invoice_validate(invoice=draft, actor=fx.manager)
+                posts.append(_ms_since(start))
+                start = time.perf_counter()
+                invoice_pdf_bytes(invoice=invoice)
+                pdfs.append(_ms_since(start))
+                stored = Invoice.objects.get(pk=invoice.pk).pdf
+                if stored:
+                    stored.storage.delete(stored.name)  # its row is rolled back
+                start = time.perf_counter()
+                failures = validate_xml(invoice.ubl_xml.encode(), syntax="ubl-invoice")
+                failures += validate_xml(invoice.cii_xml.encode(), syntax="cii")
+                checks.append(_ms_since(start))
+                fatal = [f"{f.rule_id}: {f.text}" for f in failures if f.flag == "fatal"]
+        details = {"entries": entries}
+        post = Figure.from_samples(
+            "B8.post",
+            f"invoice_validate with UBL + CII: draft with {entries:,} billed entries",
+            posts,
+            target="<= 1 s",
+            details=details,
+        )
+        post.met = post.median_ms <= 1000
+        pdf = Figure.from_samples(
+            "B8.pdf",
+            "Factur-X PDF (PDF/A-3b, CII embedded) of that posted invoice",
+            pdfs,
+            target="<= 2.5 s",
+            details=details,
+        )
+        pdf.met = pdf.median_ms <= 2500
+        check = Figure.from_samples(
+            "B8.check",
+            "EN 16931 check (XSD + CEN schematron) of its UBL and CII",
+            checks,
+            target="<= 1 s, no fatal rule",
+            details={"fatal": len(fatal), "rules": fatal[:5]},
+        )
+        check.met = check.median_ms <= 1000 and not fatal
+        return [post, pdf, check]
+
     # B7 ---------------------------------------------------------------------------------
 
     def load_test(self) -> list[Figure]:
@@ -603,6 +665,7 @@ FIGURES: tuple[tuple[str, str, Callable[[Bench], list[Figure]]], ...] = (
     ("B5", "recompute delivered, check only", Bench.recompute),
     ("B6", "invoice PDF with 500 entries", Bench.pdf),
     ("B7", "load test: gunicorn + locust", Bench.load_test),
+    ("B8", "e-invoices: validate, Factur-X PDF, official check", Bench.einvoice),
 )
 
 

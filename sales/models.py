@@ -204,6 +204,12 @@ class Uom(models.Model):
         return round_half_up(self.to_reference_exact(qty), Decimal("0.01"))
 
 
+def default_country() -> str:
+    """A new customer is in the seller's country unless told otherwise: every e-invoice
+    needs the buyer's country (EN 16931 BR-11)."""
+    return settings.COMPANY_COUNTRY
+
+
 class Customer(models.Model):
     """A buyer (EN 16931 BG-7): a structured postal address, identifiers checked with
     python-stdnum (core.identifiers), an electronic address for Peppol."""
@@ -217,7 +223,7 @@ class Customer(models.Model):
     street2 = models.CharField("second line", max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
     zip = models.CharField("postcode", max_length=20, blank=True)
-    country = CountryField(blank=True)
+    country = CountryField(blank=True, default=default_country)
     vat = models.CharField("VAT number", max_length=32, blank=True)
     company_registration = models.CharField(
         "company registration number", max_length=64, blank=True

@@ -24,6 +24,10 @@ def structure_addresses(apps, schema_editor):
         if code is None:
             unparsed.append(f"  {customer.pk} {customer.name}: country {customer.country!r}")
             code = ""
+        elif not code and customer.vat[:2].isalpha():
+            # No country typed: the VAT number's prefix says where the business is.
+            prefix = customer.vat[:2].upper()
+            code = "GR" if prefix == "EL" else prefix
         changed = (street, street2, zip_code, city, code) != (
             customer.street, customer.street2, customer.zip, customer.city, customer.country
         )

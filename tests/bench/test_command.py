@@ -39,6 +39,8 @@ def test_bench_small_writes_every_figure(tmp_path):
     assert figures["B5"]["details"]["differences"] == 0
     assert figures["B4"]["details"]["totals_identical"] is True
     assert figures["B7"]["status"] == "n/a"
+    assert {"B8.post", "B8.pdf", "B8.check"} <= set(figures)
+    assert figures["B8.check"]["details"]["fatal"] == 0, figures["B8.check"]["details"]
     assert figures["B2.team_overview"]["status"] == "ok"
     assert "week=" in figures["B2.team_overview"]["details"]["url"]
     plans = explain.read_text()

@@ -14,7 +14,7 @@ from bench.measure import FIGURE_IDS, Bench, compare_queries, format_table, mach
 class Command(BaseCommand):
     help = (
         "Load a busy support company (deterministic, bulk) into the database of "
-        "DATABASE_URL and measure the figures B1-B7 of issue 7; prints a table and "
+        "DATABASE_URL and measure the figures B1-B8 (issues 7 and 15); prints a table and "
         "writes the results as JSON. The database must be empty (or use --reset / "
         "--skip-load)."
     )
