@@ -384,4 +384,3 @@ def test_an_invoice_posted_before_einvoices_has_no_ubl(manager_api):
 def test_the_ubl_needs_the_manager_role(user_api):
     invoice = _posted_invoice()
     assert user_api.get(f"/api/v1/invoices/{invoice.pk}/ubl/").status_code == 403
-
