@@ -1,10 +1,13 @@
-"""Customers, units and products in the admin: the e-invoice fields (DOMAIN.md rule 42)."""
+"""Customers, units, products and orders in the admin: the e-invoice fields (DOMAIN.md
+rules 42-43)."""
+
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from sales.models import Customer
-from tests.factories import AdminFactory, ProductFactory, uom
+from sales.models import Customer, SaleOrder
+from tests.factories import AdminFactory, CustomerFactory, ProductFactory, uom
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,33 @@ def test_the_product_admin_shows_the_vat_category_and_reason(admin_client):
     product = ProductFactory()
     html = admin_client.get(reverse("admin:sales_product_change", args=[product.pk])).content
     assert b'name="vat_category"' in html and b'name="vat_exemption_reason"' in html
+
+
+def test_the_order_admin_keeps_the_customer_reference_and_reverse_charges_a_dutch_line(
+    admin_client,
+):
+    dutch = CustomerFactory(country="NL", vat="NL000099998B57")
+    product = ProductFactory()
+
+    response = admin_client.post(
+        reverse("admin:sales_saleorder_add"),
+        {
+            "customer": dutch.pk,
+            "date_order": "2026-03-01",
+            "customer_reference": "PO-1",
+            "note": "",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-product": product.pk,
+            "lines-0-quantity": "5",
+            "lines-0-vat_category": "",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = SaleOrder.objects.get()
+    line = order.lines.get()
+    assert order.customer_reference == "PO-1"
+    assert (line.vat_category, line.tax_rate) == ("AE", Decimal("0"))
