@@ -58,4 +58,6 @@ def timesheets_qs() -> QuerySet[TimesheetEntry]:
 def invoices_qs() -> QuerySet[Invoice]:
     entries = TimesheetEntry.objects.only("pk", "invoice_line_id")
     lines = InvoiceLine.objects.prefetch_related(Prefetch("timesheets", queryset=entries))
-    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=lines), "payments")
+    return Invoice.objects.select_related("peppol").prefetch_related(
+        Prefetch("lines", queryset=lines), "payments"
+    )

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from api.views.catalog import (
+    CompanyView,
     CustomerViewSet,
     ProductViewSet,
     ProjectViewSet,
@@ -43,6 +44,7 @@ for pattern in router.urls:
 
 urlpatterns = [
     path("settings/", SettingsView.as_view(), name="settings"),
+    path("company/", CompanyView.as_view(), name="company"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(), name="docs"),
     *router.urls,

@@ -369,6 +369,13 @@ TAX_RATE = Decimal("21.00")
 CENT = Decimal("0.01")
 
 
+def belgian_vat(n: int) -> str:
+    """A Belgian VAT number python-stdnum accepts: 0 + seven digits of `n`, then the check
+    digits 97 - (those eight digits mod 97)."""
+    base = f"0{n % 10_000_000:07d}"
+    return f"BE{base}{97 - int(base) % 97:02d}"
+
+
 def _midday(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9, 0), tzinfo=UTC)
 
@@ -432,8 +439,8 @@ class _Company:
                     "street": f"{i + 1} Client Road",
                     "city": city,
                     "zip": zip_code,
-                    "country": "Belgium",
-                    "vat": f"BE0{100000000 + i:09d}",
+                    "country": "BE",
+                    "vat": belgian_vat(1_000_000 + i),
                     "payment_terms_days": rng.choice((15, 30, 30, 45, 60)),
                 }
             )

@@ -1,4 +1,5 @@
-"""Admin for the feature switches, plus the base class every service-backed admin uses.
+"""Admin for the feature switches and the Company, plus the base class every service-backed
+admin uses.
 
 Admin writes that move hours or touch orders go through the services, which raise
 `ValidationError` (or `ConflictError`) when the input or the record's state forbids
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from core.models import AppSettings, Sequence
+from core.models import AppSettings, Company, Sequence
 
 
 def error_messages(error: ValidationError) -> list[str]:
@@ -123,6 +124,36 @@ class AppSettingsAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:core_appsettings_change", args=[settings_row.pk])
         )
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    """The seller (one row, seeded from the `COMPANY_*` settings), edited in place.
+
+    The model's `clean()` checks the identifiers (python-stdnum) and stores them compact;
+    invoices already posted keep the seller they were posted with.
+    """
+
+    fieldsets = [
+        (None, {"fields": ["name", "logo"]}),
+        ("Address", {"fields": ["street", "street2", "zip", "city", "country"]}),
+        (
+            "Identifiers",
+            {"fields": ["vat", "company_registration", "peppol_scheme", "peppol_id"]},
+        ),
+        ("Payment", {"fields": ["iban", "bic"]}),
+        ("Contact", {"fields": ["email", "phone"]}),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # Company.load() makes the row the first time anything reads it
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        company = Company.load()
+        return HttpResponseRedirect(reverse("admin:core_company_change", args=[company.pk]))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -26,7 +26,7 @@ from sales.selectors import hours_uom, orders_with_lines
 
 class UomInline(admin.TabularInline):
     model = Uom
-    fields = ["name", "uom_type", "ratio", "rounding", "active"]
+    fields = ["name", "uom_type", "ratio", "rounding", "unece_code", "active"]
     extra = 0
     show_change_link = True
 
@@ -40,7 +40,16 @@ class UomCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Uom)
 class UomAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "uom_type", "ratio", "factor", "rounding", "active"]
+    list_display = [
+        "name",
+        "category",
+        "uom_type",
+        "ratio",
+        "factor",
+        "rounding",
+        "unece_code",
+        "active",
+    ]
     list_filter = ["category", "uom_type", "active"]
     search_fields = ["name", "category__name"]
     list_select_related = ["category"]
@@ -54,12 +63,20 @@ class UomAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """The model's `clean()` checks the identifiers (`customer_identifiers`, python-stdnum:
+    a BE VAT number with a wrong check digit is refused) and stores them compact."""
+
     list_display = ["name", "email", "vat", "city", "country", "payment_terms_days"]
     list_filter = ["country", "payment_terms_days"]
-    search_fields = ["name", "email", "vat", "city"]
+    search_fields = ["name", "email", "vat", "city", "peppol_id"]
     fieldsets = [
-        (None, {"fields": ["name", "email", "vat", "payment_terms_days"]}),
-        ("Address", {"fields": ["street", "zip", "city", "country"]}),
+        (None, {"fields": ["name", "email"]}),
+        ("Address", {"fields": ["street", "street2", "zip", "city", "country"]}),
+        (
+            "Identifiers",
+            {"fields": ["vat", "company_registration", "peppol_scheme", "peppol_id"]},
+        ),
+        ("Invoicing", {"fields": ["invoice_email", "payment_terms_days"]}),
     ]
 
 
@@ -74,6 +91,8 @@ class ProductAdminForm(forms.ModelForm):
             "uom",
             "list_price",
             "tax_rate",
+            "vat_category",
+            "vat_exemption_reason",
             "invoice_policy",
             "service_tracking",
             "project",
@@ -96,17 +115,26 @@ class ProductAdmin(admin.ModelAdmin):
         "uom",
         "list_price",
         "tax_rate",
+        "vat_category",
         "invoice_policy",
         "service_tracking",
         "project",
         "active",
     ]
-    list_filter = ["type", "invoice_policy", "service_tracking", "active", "project"]
+    list_filter = [
+        "type",
+        "invoice_policy",
+        "service_tracking",
+        "vat_category",
+        "active",
+        "project",
+    ]
     search_fields = ["name", "default_code"]
     list_select_related = ["uom", "project"]
     fieldsets = [
         (None, {"fields": ["name", "default_code", "type", "active"]}),
-        ("Sales", {"fields": ["uom", "list_price", "tax_rate", "invoice_policy"]}),
+        ("Sales", {"fields": ["uom", "list_price", "invoice_policy"]}),
+        ("VAT", {"fields": ["tax_rate", "vat_category", "vat_exemption_reason"]}),
         ("Service tracking", {"fields": ["service_tracking", "project"]}),
     ]
 
@@ -125,16 +153,28 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 class SaleOrderLineForm(forms.ModelForm):
-    """Description, price and tax default to the product's, as the service does."""
+    """Description, price, tax and VAT category default to the product's, as the service
+    does (which then applies rule 43: reverse charge for an EU business abroad)."""
 
     class Meta:
         model = SaleOrderLine
-        fields = ["product", "description", "quantity", "price_unit", "tax_rate"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 1, "cols": 40})}
+        fields = [
+            "product",
+            "description",
+            "quantity",
+            "price_unit",
+            "tax_rate",
+            "vat_category",
+            "vat_exemption_reason",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 1, "cols": 40}),
+            "vat_exemption_reason": forms.TextInput(attrs={"size": 20}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("description", "price_unit", "tax_rate"):
+        for name in ("description", "price_unit", "tax_rate", "vat_category"):
             self.fields[name].required = False
 
     def clean(self):
@@ -149,8 +189,10 @@ class SaleOrderLineForm(forms.ModelForm):
             for field, default in (
                 ("price_unit", product.list_price),
                 ("tax_rate", product.tax_rate),
+                ("vat_category", product.vat_category),
+                ("vat_exemption_reason", product.vat_exemption_reason),
             ):
-                if cleaned_data.get(field) is None:
+                if cleaned_data.get(field) in (None, ""):
                     cleaned_data[field] = default
                     setattr(self.instance, field, default)
         return cleaned_data
@@ -166,6 +208,8 @@ class SaleOrderLineInline(admin.TabularInline):
         "uom",
         "price_unit",
         "tax_rate",
+        "vat_category",
+        "vat_exemption_reason",
         "qty_delivered",
         "qty_invoiced",
         "to_invoice",
@@ -212,6 +256,7 @@ class SaleOrderAdmin(ServiceAdmin):
         "name",
         "customer",
         "date_order",
+        "customer_reference",
         "state",
         "confirmed_at",
         "note",
@@ -250,12 +295,14 @@ class SaleOrderAdmin(ServiceAdmin):
                 customer=data["customer"],
                 date_order=data["date_order"],
                 note=data.get("note", ""),
+                customer_reference=data.get("customer_reference", ""),
             )
         else:
             order = services.order_create(
                 customer=data["customer"],
                 date_order=data["date_order"],
                 note=data.get("note", ""),
+                customer_reference=data.get("customer_reference", ""),
                 actor=request.user,
             )
             self.adopt(obj, order)
@@ -278,6 +325,8 @@ class SaleOrderAdmin(ServiceAdmin):
                 "description": data["description"],
                 "price_unit": data["price_unit"],
                 "tax_rate": data["tax_rate"],
+                "vat_category": data.get("vat_category") or None,
+                "vat_exemption_reason": data.get("vat_exemption_reason", ""),
             }
             if line_form.instance.pk:
                 line = services.order_line_update(line=line_form.instance, **values)

@@ -13,6 +13,8 @@ from sales.models import (
     InvoiceStatus,
     Product,
     SaleOrder,
+    SaleOrderLine,
+    VatCategory,
 )
 from sales.selectors import products_for_sale
 
@@ -37,9 +39,20 @@ class OrderFilterForm(forms.Form):
     )
 
 
+REFERENCE_MAX = SaleOrder._meta.get_field("customer_reference").max_length
+REASON_MAX = SaleOrderLine._meta.get_field("vat_exemption_reason").max_length
+ZERO_RATED = {VatCategory.ZERO, VatCategory.EXEMPT, VatCategory.REVERSE_CHARGE}
+
+
 class OrderForm(forms.Form):
     customer = forms.ModelChoiceField(label="Customer", queryset=Customer.objects.all())
     date_order = forms.DateField(label="Order date", widget=DATE_INPUT)
+    customer_reference = forms.CharField(
+        label="Customer reference",
+        required=False,
+        max_length=REFERENCE_MAX,
+        help_text="The customer's PO number, printed on its invoices.",
+    )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -73,10 +86,25 @@ class OrderLineForm(forms.Form):
         min_value=0,
         max_value=TAX_RATE_MAX,
     )
+    vat_category = forms.ChoiceField(
+        label="VAT category",
+        required=False,
+        choices=[("", "Product's"), *VatCategory.choices],
+    )
+    vat_exemption_reason = forms.CharField(
+        label="Exemption reason", required=False, max_length=REASON_MAX
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products_for_sale()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Z, E and AE are 0%: an empty tax then means 0, not the product's rate.
+        if cleaned_data.get("vat_category") in ZERO_RATED and cleaned_data.get("tax_rate") is None:
+            cleaned_data["tax_rate"] = Decimal("0")
+        return cleaned_data
 
 
 class OrderLineEditForm(forms.Form):
@@ -94,9 +122,29 @@ class OrderLineEditForm(forms.Form):
     tax_rate = PlainDecimalField(
         label="Tax (%)", max_digits=5, decimal_places=2, min_value=0, max_value=TAX_RATE_MAX
     )
+    vat_category = forms.ChoiceField(
+        label="VAT category", required=False, choices=VatCategory.choices
+    )
+    vat_exemption_reason = forms.CharField(
+        label="Exemption reason", required=False, max_length=REASON_MAX
+    )
 
 
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["name", "email", "street", "zip", "city", "country", "vat", "payment_terms_days"]
+        fields = [
+            "name",
+            "email",
+            "street",
+            "street2",
+            "zip",
+            "city",
+            "country",
+            "vat",
+            "company_registration",
+            "peppol_scheme",
+            "peppol_id",
+            "invoice_email",
+            "payment_terms_days",
+        ]

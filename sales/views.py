@@ -24,7 +24,7 @@ from core.views import manager_required
 from core.web import flash_error, paginate, run_action
 from sales import events, selectors, services
 from sales.forms import OrderFilterForm, OrderForm, OrderLineEditForm, OrderLineForm
-from sales.models import SaleOrder, SaleOrderLine
+from sales.models import SaleOrder, SaleOrderLine, VatCategory
 
 # --- Orders -----------------------------------------------------------------------------
 
@@ -61,6 +61,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
                 customer=form.cleaned_data["customer"],
                 date_order=form.cleaned_data["date_order"],
                 note=form.cleaned_data["note"],
+                customer_reference=form.cleaned_data["customer_reference"],
                 actor=request.user,
             )
         except ValidationError as error:
@@ -115,7 +116,12 @@ def _detail_context(order: SaleOrder, **extra) -> dict:
 def _header_form(order: SaleOrder, data=None) -> OrderForm:
     form = OrderForm(
         data,
-        initial={"customer": order.customer, "date_order": order.date_order, "note": order.note},
+        initial={
+            "customer": order.customer,
+            "date_order": order.date_order,
+            "customer_reference": order.customer_reference,
+            "note": order.note,
+        },
     )
     # The select shows names: not the 200 customers' addresses.
     form.fields["customer"].queryset = form.fields["customer"].queryset.only("id", "name")
@@ -133,6 +139,8 @@ def _edit_form_for(line: SaleOrderLine) -> OrderLineEditForm:
             "quantity": line.quantity,
             "price_unit": line.price_unit,
             "tax_rate": line.tax_rate,
+            "vat_category": line.vat_category,
+            "vat_exemption_reason": line.vat_exemption_reason,
         },
     )
 
@@ -154,6 +162,12 @@ def _line_rows(lines: list[SaleOrderLine], *, edit_line_id: int | None) -> list[
                 "uom": str(line.uom),
                 "price_unit": money(line.price_unit),
                 "tax_rate": floatformat(line.tax_rate, "-2"),
+                # Only what is not the standard rate is named: Z, E, AE (rule 43).
+                "vat_category": ""
+                if line.vat_category == VatCategory.STANDARD
+                else line.vat_category,
+                "vat_label": line.get_vat_category_display(),
+                "vat_reason": line.vat_exemption_reason,
                 "subtotal": money(line.amount_untaxed),
                 "delivered": qty(line.qty_delivered),
                 "invoiced": qty(line.qty_invoiced),
@@ -206,6 +220,7 @@ def _order_update(request: HttpRequest, pk: int) -> HttpResponse:
                 customer=form.cleaned_data["customer"],
                 date_order=form.cleaned_data["date_order"],
                 note=form.cleaned_data["note"],
+                customer_reference=form.cleaned_data["customer_reference"],
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -245,6 +260,9 @@ def order_line_add(request: HttpRequest, pk: int) -> HttpResponse:
                 description=data["description"] or None,
                 price_unit=data["price_unit"],
                 tax_rate=data["tax_rate"],
+                vat_category=data["vat_category"] or None,
+                # Empty: the product's reason (an exempt product names its law).
+                vat_exemption_reason=data["vat_exemption_reason"] or None,
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -259,8 +277,9 @@ def order_line_update(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(SaleOrderLine.objects.select_related("order"), pk=pk)
     form = OrderLineEditForm(request.POST, prefix=f"line{line.pk}")
     if form.is_valid():
+        data = {**form.cleaned_data, "vat_category": form.cleaned_data["vat_category"] or None}
         try:
-            services.order_line_update(line=line, **form.cleaned_data)
+            services.order_line_update(line=line, **data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:

@@ -178,6 +178,7 @@ def test_an_admin_product_is_sold_in_hours_when_units_of_measure_is_off(admin_cl
             "active": "on",
             "list_price": "90",
             "tax_rate": "21",
+            "vat_category": "S",
             "invoice_policy": Product.POLICY_DELIVERY,
             "service_tracking": Product.TRACKING_TASK_IN_PROJECT,
             "project": project.pk,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from core import roles
 from helpdesk.models import HelpdeskTeam, Ticket
-from sales.models import Product, SaleOrder
+from sales.models import Customer, Product, SaleOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,27 @@ def test_recompute_delivered_finds_nothing_to_fix_after_it(capsys):
     call_command("recompute_delivered", "--check")
 
     assert "no difference" in capsys.readouterr().out
+
+
+def test_its_company_and_customers_pass_the_identifier_checks(capsys):
+    call_command("seed_demo")
+
+    assert capsys.readouterr().err == ""  # no warning about the Company
+    customers = {customer.name: customer for customer in Customer.objects.all()}
+    for customer in customers.values():
+        customer.full_clean()  # python-stdnum: VAT, registration, Peppol address
+        assert customer.street and customer.zip and customer.city and customer.invoice_email
+    belgian = [c for c in customers.values() if c.country == "BE"]
+    assert belgian and all(c.peppol_scheme == "0208" for c in belgian)
+    assert all(c.peppol_id == c.vat.removeprefix("BE") for c in belgian)
+    assert customers["Initech B.V."].country == "NL"
+
+
+def test_its_orders_carry_customer_references_and_a_reverse_charged_line():
+    call_command("seed_demo")
+
+    assert all(order.customer_reference for order in SaleOrder.objects.all())
+    dutch_line = SaleOrder.objects.get(customer__country="NL").lines.get()
+    assert (dutch_line.vat_category, dutch_line.tax_rate) == ("AE", Decimal("0"))
+    belgian_line = SaleOrder.objects.filter(customer__country="BE").first().lines.get()
+    assert (belgian_line.vat_category, belgian_line.tax_rate) == ("S", Decimal("21.00"))

@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+from django_countries import countries
 from rest_framework import serializers
 
 from api.filters import MAX_ID
@@ -39,6 +40,28 @@ _PLAIN = {
     serializers.DecimalField: PlainDecimalField,
     serializers.DateField: PlainDateField,
 }
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code ("BE"), nothing else: django-countries' own field also
+    reads names ("Belgium"), which the schema's enum does not promise."""
+
+    default_error_messages = {
+        "invalid_choice": '"{input}" is not an ISO 3166-1 alpha-2 country code (e.g. BE, NL).'
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. BE.")
+        super().__init__(choices=list(countries), **kwargs)
+        # The codes alone in the schema: drf-spectacular would list the 249 names in the
+        # description of every field using them.
+        codes = sorted(code for code, _name in countries)
+        self._spectacular_annotation = {
+            "field": {"type": "string", "enum": [*codes, ""] if self.allow_blank else codes}
+        }
+
+    def to_representation(self, value):
+        return str(value or "")
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):

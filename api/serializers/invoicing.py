@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from api.serializers.base import ApiModelSerializer, IdRelatedField, PlainDateField, read_decimal
-from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceLine, Payment, PeppolHandover
 
 
 class InvoiceLineSerializer(ApiModelSerializer):
@@ -22,6 +22,8 @@ class InvoiceLineSerializer(ApiModelSerializer):
             "uom",
             "price_unit",
             "tax_rate",
+            "vat_category",
+            "vat_exemption_reason",
             "amount",
             "timesheets",
         ]
@@ -73,10 +75,25 @@ class PaymentCancelSerializer(serializers.Serializer):
     )
 
 
+class PeppolHandoverSerializer(ApiModelSerializer):
+    """Whether and when the invoice's UBL was handed to the Peppol access point."""
+
+    # A plain string, not an enum: drf-spectacular would name it like the invoice's state.
+    state = serializers.CharField(read_only=True, help_text='"pending", "handed_over" or "failed".')
+
+    class Meta:
+        model = PeppolHandover
+        fields = ["state", "handed_over_at", "attempts", "last_error"]
+        read_only_fields = fields
+
+
 class InvoiceSerializer(ApiModelSerializer):
     type = serializers.ChoiceField(source="move_type", choices=Invoice.TYPE_CHOICES, read_only=True)
     lines = InvoiceLineSerializer(many=True, read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
+    peppol = PeppolHandoverSerializer(
+        read_only=True, allow_null=True, help_text="Null when the UBL was never handed over."
+    )
 
     class Meta:
         model = Invoice
@@ -96,6 +113,9 @@ class InvoiceSerializer(ApiModelSerializer):
             "amount_paid",
             "amount_due",
             "reversed_invoice",
+            "buyer_reference",
+            "payment_reference",
+            "peppol",
             "lines",
             "payments",
         ]

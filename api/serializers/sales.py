@@ -16,9 +16,18 @@ from sales.models import (
     Product,
     SaleOrder,
     SaleOrderLine,
+    VatCategory,
 )
 
-LINE_INPUT_FIELDS = ("product", "description", "quantity", "price_unit", "tax_rate")
+LINE_INPUT_FIELDS = (
+    "product",
+    "description",
+    "quantity",
+    "price_unit",
+    "tax_rate",
+    "vat_category",
+    "vat_exemption_reason",
+)
 
 
 class OrderLineSerializer(ApiModelSerializer):
@@ -40,6 +49,18 @@ class OrderLineSerializer(ApiModelSerializer):
         required=False,
         help_text="Percent; defaults to the product's.",
     )
+    vat_category = serializers.ChoiceField(
+        choices=VatCategory.choices,
+        required=False,
+        help_text="Defaults to the product's; a service sold to a business with a VAT number "
+        "of another EU country is AE (reverse charge) at 0%. Z, E and AE are 0%.",
+    )
+    vat_exemption_reason = serializers.CharField(
+        max_length=SaleOrderLine._meta.get_field("vat_exemption_reason").max_length,
+        required=False,
+        allow_blank=True,
+        help_text="Needed for E (exempt); defaults to the product's.",
+    )
     qty_delivered = read_decimal()
     qty_invoiced = read_decimal()
     qty_to_invoice = read_decimal()
@@ -60,6 +81,8 @@ class OrderLineSerializer(ApiModelSerializer):
             "uom",
             "price_unit",
             "tax_rate",
+            "vat_category",
+            "vat_exemption_reason",
             "qty_delivered",
             "qty_invoiced",
             "qty_to_invoice",
@@ -99,6 +122,7 @@ class OrderSerializer(ApiModelSerializer):
             "name",
             "customer",
             "date_order",
+            "customer_reference",
             "note",
             "state",
             "invoice_status",
@@ -108,7 +132,12 @@ class OrderSerializer(ApiModelSerializer):
             "lines",
         ]
         read_only_fields = ["name", "state"]
-        extra_kwargs = {"date_order": {"required": False}}
+        extra_kwargs = {
+            "date_order": {"required": False},
+            "customer_reference": {
+                "help_text": "The buyer's reference or PO number, printed on its invoices."
+            },
+        }
 
     def validate(self, attrs):
         if self.instance is not None and "lines" in attrs:

@@ -1,4 +1,4 @@
-"""Settings, units, customers, products, projects and teams.
+"""Settings, the company, units, customers, products, projects and teams.
 
 These configuration rows have no business service beyond their model's
 `clean()`, except projects (`projects.services.project_create`).
@@ -10,6 +10,7 @@ from rest_framework import generics
 from api import selectors
 from api.filters import ChoiceFilter, IdFilter, choice_values
 from api.serializers.catalog import (
+    CompanySerializer,
     CustomerSerializer,
     ProductSerializer,
     ProjectSerializer,
@@ -19,7 +20,7 @@ from api.serializers.catalog import (
 )
 from api.views.base import ApiReadOnlyViewSet, ApiViewMixin, ApiViewSet, save_record
 from core import roles
-from core.models import AppSettings
+from core.models import AppSettings, Company
 from helpdesk.models import HelpdeskTeam
 from projects.services import project_create
 from sales.models import Customer, Product, Uom
@@ -36,6 +37,23 @@ class SettingsView(ApiViewMixin, generics.RetrieveUpdateAPIView):
 
     def get_object(self):
         return AppSettings.load()
+
+    def perform_update(self, serializer):
+        serializer.instance = save_record(serializer.instance, dict(serializer.validated_data))
+
+
+@extend_schema(tags=["configuration"])
+class CompanyView(ApiViewMixin, generics.RetrieveUpdateAPIView):
+    """The seller on every invoice; everyone reads it, admins change it. Invoices
+    already posted keep the seller they were posted with."""
+
+    serializer_class = CompanySerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_admin)
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return Company.load()
 
     def perform_update(self, serializer):
         serializer.instance = save_record(serializer.instance, dict(serializer.validated_data))

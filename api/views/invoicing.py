@@ -1,5 +1,5 @@
-"""Invoices and credit notes: read, validate, cancel, credit, pay, refund, print; the billing
-run; payments: read, cancel."""
+"""Invoices and credit notes: read, validate, cancel, credit, pay, refund, print, download
+the UBL e-invoice; the billing run; payments: read, cancel."""
 
 import json
 
@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -27,6 +28,7 @@ from api.views.base import ApiReadOnlyViewSet
 from core import roles
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice, Payment
+from invoicing.services.einvoices import invoice_ubl_bytes, ubl_filename
 
 # The billing run's body stays a list of drafts; the orders it skipped go in a header.
 BILLING_RUN_FAILED_HEADER = "Billing-Run-Failed"
@@ -46,6 +48,13 @@ class PdfRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
+class XmlRenderer(PdfRenderer):
+    """Lets `Accept: application/xml` through content negotiation; errors stay JSON."""
+
+    media_type = "application/xml"
+    format = "xml"
+
+
 @extend_schema(tags=["invoicing"])
 class InvoiceViewSet(ApiReadOnlyViewSet):
     """Invoices come from orders (`POST /orders/{id}/create-invoice/`) or the billing run."""
@@ -62,6 +71,9 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
     ]
 
     def get_queryset(self):
+        if self.action == "list":
+            # A list shows no XML: not the e-invoices of every row.
+            return selectors.invoices_qs().defer("ubl_xml", "cii_xml")
         return selectors.invoices_qs()
 
     def _respond(self, invoice: Invoice, code=status.HTTP_200_OK) -> Response:
@@ -156,6 +168,31 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         response = HttpResponse(content, content_type="application/pdf")
         filename = (invoice.number or f"draft-{invoice.pk}").replace("/", "-")
         response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+        return response
+
+    @extend_schema(
+        responses={
+            (200, "application/xml"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="The UBL 2.1 e-invoice (Peppol BIS Billing 3.0) stored at validation.",
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XmlRenderer])
+    def ubl(self, request, pk=None):
+        """The e-invoice of a posted invoice or credit note, as made at validation.
+
+        404 when there is none: a draft has no e-invoice until it is validated, and
+        invoices posted before e-invoices existed keep their PDF only.
+        """
+        invoice = self.get_object()
+        if invoice.state != Invoice.POSTED:
+            raise NotFound(f"{invoice} is not validated: only a posted invoice has an e-invoice.")
+        content = invoice_ubl_bytes(invoice=invoice)
+        if not content:
+            raise NotFound(f"{invoice} was posted before e-invoices existed: it has no UBL.")
+        response = HttpResponse(content, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{ubl_filename(invoice)}"'
         return response
 
     @extend_schema(

@@ -48,6 +48,7 @@ class OrderViewSet(ApiViewSet):
             lines=[_line_input(line) for line in data.get("lines", [])],
             date_order=data.get("date_order"),
             note=data.get("note", ""),
+            customer_reference=data.get("customer_reference", ""),
             actor=self.request.user,
         )
 
@@ -57,6 +58,7 @@ class OrderViewSet(ApiViewSet):
             customer=data.get("customer"),
             date_order=data.get("date_order"),
             note=data.get("note"),
+            customer_reference=data.get("customer_reference"),
         )
 
     def _respond(self, order, code=status.HTTP_200_OK) -> Response:
@@ -105,7 +107,8 @@ class OrderViewSet(ApiViewSet):
 
 @extend_schema(tags=["sales"])
 class OrderLineViewSet(ApiViewSet):
-    """A line of an order: read, PATCH (quantity, description, price, tax), DELETE (quotations)."""
+    """A line of an order: read, PATCH (quantity, description, price, tax, VAT category),
+    DELETE (quotations)."""
 
     serializer_class = OrderLineUpdateSerializer
     read_role = staticmethod(roles.is_manager)

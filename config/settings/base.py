@@ -192,6 +192,7 @@ COMPANY_VAT = env("COMPANY_VAT", default="BE0123456749")
 COMPANY_REGISTRATION = env("COMPANY_REGISTRATION", default="0123456749")
 COMPANY_PEPPOL_SCHEME = env("COMPANY_PEPPOL_SCHEME", default="0208")
 COMPANY_PEPPOL_ID = env("COMPANY_PEPPOL_ID", default="0123456749")
+# A Belgian IBAN python-stdnum accepts: its bank code (096, Belfius) is one it knows.
 COMPANY_IBAN = env("COMPANY_IBAN", default="BE71096123456769")
 COMPANY_BIC = env("COMPANY_BIC", default="GKCCBEBB")
 COMPANY_EMAIL = env("COMPANY_EMAIL", default="billing@billable.example")

@@ -20,7 +20,7 @@ _NEW_GUARD = _OLD_GUARD.replace(
 def _run(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
+            schema_editor.execute(sql, params=None)  # "%" in the plpgsql is not a placeholder
 
     return run
 

@@ -109,7 +109,8 @@ def test_seed_walk(page, screenshot, admin_user):
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sales").click()
     page.get_by_role("link", name="New quotation").click()
-    page.get_by_label("Customer").select_option(label="Acme Printing")
+    # exact: the form also has "Customer reference".
+    page.get_by_label("Customer:", exact=True).select_option(label="Acme Printing")
     page.get_by_role("button", name="Create quotation").click()
     lines = page.locator("#order-lines")
     lines.get_by_label("Product").select_option(label="Support hours")

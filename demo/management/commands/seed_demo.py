@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from core import roles
-from core.models import AppSettings
+from core.models import AppSettings, Company
 from helpdesk.models import HelpdeskTeam, Ticket
 from helpdesk.services import ticket_create
 from projects.models import Project
@@ -31,31 +32,58 @@ DEMO_USERS = [
     ("staff", "staff", roles.HELPDESK_USER, "Sam", "Support"),
 ]
 
+# Structured buyers (EN 16931 BG-7) with identifiers python-stdnum accepts: a Belgian
+# VAT number's last two digits are 97 minus the first eight modulo 97, and its ten digits
+# are the enterprise number, the Peppol address of scheme 0208. The Dutch business makes
+# rule 43 visible: a service sold to it from Belgium is reverse charged (AE, 0%).
 DEMO_CUSTOMERS = [
     {
         "name": "Acme Corporation",
         "email": "accounts@acme.example",
-        "street": "42 Rue de la Loi",
+        "invoice_email": "invoices@acme.example",
+        "street": "Rue de la Loi 42",
+        "street2": "Floor 3",
         "zip": "1040",
         "city": "Brussels",
-        "country": "Belgium",
-        "vat": "BE0987654321",
+        "country": "BE",
+        "vat": "BE0987654394",
+        "company_registration": "0987654394",
+        "peppol_scheme": "0208",
+        "peppol_id": "0987654394",
         "payment_terms_days": 30,
     },
     {
         "name": "Globex Ltd",
         "email": "finance@globex.example",
-        "street": "7 Harbour Lane",
+        "invoice_email": "ap@globex.example",
+        "street": "Havenlaan 7",
         "zip": "2000",
         "city": "Antwerp",
-        "country": "Belgium",
-        "vat": "BE0555444333",
+        "country": "BE",
+        "vat": "BE0555444368",
+        "company_registration": "0555444368",
+        "peppol_scheme": "0208",
+        "peppol_id": "0555444368",
         "payment_terms_days": 15,
+    },
+    {
+        "name": "Initech B.V.",
+        "email": "admin@initech.example",
+        "invoice_email": "facturen@initech.example",
+        "street": "Keizersgracht 100",
+        "zip": "1015 CV",
+        "city": "Amsterdam",
+        "country": "NL",
+        "vat": "NL000099998B57",
+        "peppol_scheme": "9944",  # Dutch VAT number as electronic address
+        "peppol_id": "NL000099998B57",
+        "payment_terms_days": 30,
     },
 ]
 
 ORDER_NOTE = "Demo: monthly support for Acme Corporation"
 PREPAID_NOTE = "Demo: prepaid support pack for Globex Ltd"
+REVERSE_CHARGE_NOTE = "Demo: prepaid support pack for Initech B.V. (reverse charge)"
 
 # subject, description, entries as (days ago, minutes, description)
 DEMO_TICKETS = [
@@ -91,6 +119,7 @@ class Command(BaseCommand):
         settings_row.timesheets_enabled = True
         settings_row.uom_enabled = True
         settings_row.save()
+        self._check_company()
 
         users = {
             name: self._user(name, pw, group, first, last)
@@ -108,6 +137,7 @@ class Command(BaseCommand):
             product=products["Support hours"],
             quantity=Decimal("20"),
             note=ORDER_NOTE,
+            reference="PO-ACME-2026-014",
             actor=users["admin"],
         )
         task = order.lines.get().tasks.get()
@@ -116,6 +146,15 @@ class Command(BaseCommand):
             product=products["Support pack 10h"],
             quantity=Decimal("10"),
             note=PREPAID_NOTE,
+            reference="GLX-4471",
+            actor=users["admin"],
+        )
+        self._order(
+            customer=customers[2],
+            product=products["Support pack 10h"],
+            quantity=Decimal("10"),
+            note=REVERSE_CHARGE_NOTE,
+            reference="INI-PO-88213",
             actor=users["admin"],
         )
         for subject, description, entries in DEMO_TICKETS:
@@ -126,6 +165,17 @@ class Command(BaseCommand):
         for username, password, group, _, _ in DEMO_USERS:
             role = group or "admin (superuser, Django admin at /admin/)"
             self.stdout.write(f"  {username:<8} / {password:<8} {role}")
+
+    def _check_company(self) -> None:
+        """The seller comes from the `COMPANY_*` settings on first start: say so when they
+        would make invoices with wrong identifiers (the demo goes on all the same)."""
+        company = Company.load()
+        try:
+            company.full_clean()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.stderr.write(f"Company {field}: {' '.join(messages)}")
+            self.stderr.write("Fix them in Configuration > Company (or the COMPANY_* settings).")
 
     def _user(self, username, password, group, first_name, last_name):
         user, created = get_user_model().objects.get_or_create(
@@ -176,13 +226,14 @@ class Command(BaseCommand):
             for name, code, uom, price, policy in specs
         }
 
-    def _order(self, *, customer, product, quantity, note, actor):
+    def _order(self, *, customer, product, quantity, note, reference, actor):
         order = SaleOrder.objects.filter(customer=customer, note=note).first()
         if order is None:
             order = order_create(
                 customer=customer,
                 lines=[{"product": product, "quantity": quantity}],
                 note=note,
+                customer_reference=reference,
                 actor=actor,
             )
             order = order_confirm(order=order, actor=actor)
