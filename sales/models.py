@@ -377,6 +377,8 @@ class Product(models.Model):
             and self.uom.category.name != "Working time"
         ):
             errors["uom"] = "A service that creates tasks is sold in a unit of working time."
+        if isinstance(self.tax_rate, Decimal):
+            self.vat_category = vat_normalized(self.vat_category, self.tax_rate)
         errors.update(
             vat_fields_check(
                 category=self.vat_category, rate=self.tax_rate, reason=self.vat_exemption_reason

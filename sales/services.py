@@ -18,6 +18,7 @@ from sales.models import (
     AMOUNT_MAX,
     LINE_QUANTITY_MAX,
     PRICE_UNIT_MAX,
+    REVERSE_CHARGE_REASON,
     TAX_RATE_MAX,
     Customer,
     Product,
@@ -30,6 +31,8 @@ from sales.models import (
 )
 from sales.selectors import effective_uom
 from sales.vat import line_vat
+
+ZERO = Decimal("0")
 
 # The bounds of a line's figures live beside the fields (sales.models).
 MAXIMA = {
@@ -73,6 +76,19 @@ def _check_order_total(line: SaleOrderLine) -> None:
         total += amount_with_tax(quantity, price_unit, tax_rate)
     if total > AMOUNT_MAX:
         raise ValidationError(amount_too_large_message(total, what=f"The total of {line.order}"))
+
+
+def _vat_choice(*, current: str, vat_category: str | None, rate_given: bool, line) -> str:
+    """The category a line edit asks for. A category given wins, and a category other
+    than Standard given without a rate means 0%; a rate above 0 given alone means
+    Standard (a Zero-rated line set to 21% is a Standard one)."""
+    if vat_category:
+        if vat_category != VatCategory.STANDARD and not rate_given:
+            line.tax_rate = ZERO
+        return vat_category
+    if rate_given and line.tax_rate > 0:
+        return VatCategory.STANDARD
+    return current
 
 
 def _set_vat(line: SaleOrderLine, *, category: str, reason: str) -> None:
@@ -122,6 +138,20 @@ def order_create(
     return order
 
 
+def _lines_vat_for_customer(order: SaleOrder) -> None:
+    """A quotation given another customer: rule 43 again on each line. A line reverse
+    charged for the previous customer goes back to its product's VAT first."""
+    for line in order.lines.select_for_update(of=("self",)).select_related("product"):
+        line.order = order
+        category, reason = line.vat_category, line.vat_exemption_reason
+        if category == VatCategory.REVERSE_CHARGE and reason == REVERSE_CHARGE_REASON:
+            product = line.product
+            category, reason = product.vat_category, product.vat_exemption_reason
+            line.tax_rate = product.tax_rate
+        _set_vat(line, category=category, reason=reason)
+        line.save(update_fields=["vat_category", "tax_rate", "vat_exemption_reason"])
+
+
 @transaction.atomic
 def order_update(
     *,
@@ -136,6 +166,7 @@ def order_update(
         if order.state != SaleOrder.DRAFT:
             raise ConflictError("The customer of a confirmed order cannot change.")
         order.customer = customer
+        _lines_vat_for_customer(order)
     if date_order is not None:
         order.date_order = date_order
     if note is not None:
@@ -186,9 +217,15 @@ def order_line_add(
         tax_rate=_decimal(product.tax_rate if tax_rate in (None, "") else tax_rate, "tax_rate"),
         invoice_policy=product.invoice_policy,
     )
+    category = _vat_choice(
+        current=product.vat_category,
+        vat_category=vat_category,
+        rate_given=tax_rate not in (None, ""),
+        line=line,
+    )
     _set_vat(
         line,
-        category=vat_category or product.vat_category,
+        category=category,
         reason=product.vat_exemption_reason
         if vat_exemption_reason is None
         else vat_exemption_reason,
@@ -231,9 +268,15 @@ def order_line_update(
     if tax_rate not in (None, ""):
         line.tax_rate = _decimal(tax_rate, "tax_rate")
     if vat_category or vat_exemption_reason is not None or tax_rate not in (None, ""):
+        category = _vat_choice(
+            current=line.vat_category,
+            vat_category=vat_category,
+            rate_given=tax_rate not in (None, ""),
+            line=line,
+        )
         _set_vat(
             line,
-            category=vat_category or line.vat_category,
+            category=category,
             reason=line.vat_exemption_reason
             if vat_exemption_reason is None
             else vat_exemption_reason,

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from sales.models import REVERSE_CHARGE_REASON, SaleOrder
-from tests.builders import build_order
+from sales.services import order_line_update, order_update
+from tests.builders import build_order, build_order_line
 from tests.factories import CustomerFactory, ManagerFactory, ProductFactory
 from tests.web.conftest import HTMX
 
@@ -138,3 +139,22 @@ def test_editing_a_line_changes_its_vat_category(client, manager, product):
     )
     line.refresh_from_db()
     assert (line.vat_category, line.tax_rate) == ("Z", Decimal("0"))
+
+
+def test_a_category_without_a_rate_means_zero_and_a_rate_alone_means_standard():
+    line = build_order_line(quantity=2, tax="21")
+    line = order_line_update(line=line, vat_category="E", vat_exemption_reason="Article 44")
+    assert (line.vat_category, line.tax_rate) == ("E", Decimal("0"))
+    line = order_line_update(line=line, tax_rate="6")
+    assert (line.vat_category, line.tax_rate) == ("S", Decimal("6"))
+
+
+def test_a_quotation_given_a_customer_abroad_is_reverse_charged_and_back():
+    line = build_order_line(quantity=2, tax="21", confirm=False)
+    dutch = CustomerFactory(vat="NL000099998B57", country="NL")
+    order_update(order=line.order, customer=dutch)
+    line.refresh_from_db()
+    assert (line.vat_category, line.tax_rate) == ("AE", Decimal("0"))
+    order_update(order=line.order, customer=CustomerFactory())
+    line.refresh_from_db()
+    assert (line.vat_category, line.tax_rate) == ("S", Decimal("21.00"))
