@@ -31,11 +31,12 @@ def tax_group_label(group) -> str:
 
 @register.filter
 def line_vat(line) -> str:
-    """A line's tax cell: its rate ("21%", "0%" zero rated), "Exempt" or "Reverse charge"."""
+    """A line's tax cell: its rate for standard VAT ("21%"), else "Zero rated", "Exempt"
+    or "Reverse charge"."""
     category = line.vat_category or "S"
-    if category in ("S", "Z"):
+    if category == "S":
         return _rate(line.tax_rate)
-    return vat_text(category=category, rate=line.tax_rate, reason="")
+    return {"Z": "Zero rated", "E": "Exempt", "AE": "Reverse charge"}.get(category, category)
 
 
 @register.filter
