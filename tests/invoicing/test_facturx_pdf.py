@@ -21,7 +21,7 @@ from core.models import Company
 from invoicing.documents import invoice_document
 from invoicing.models import Invoice
 from invoicing.pdf import FacturXError, InvoicePdfRenderer, epc_transfer, facturx_embed
-from invoicing.services import invoice_credit, invoice_pdf_bytes, payment_register
+from invoicing.services import einvoices, invoice_credit, invoice_pdf_bytes, payment_register
 from sales.services import order_confirm, order_create
 from tests.builders import build_invoice, build_order, build_product, day, log_time
 from tests.factories import CustomerFactory, StaffUserFactory
@@ -79,6 +79,8 @@ def test_a_posted_invoice_pdf_is_pdfa3_with_its_stored_cii_embedded():
     (filespec,) = [entry.get_object() for entry in root["/AF"]]
     assert filespec["/F"] == "factur-x.xml"
     assert filespec["/AFRelationship"] == "/Alternative"
+    # PDF/A: the Info dictionary agrees with the XMP factur-x writes (Producer pypdf).
+    assert "/Producer" not in PdfReader(io.BytesIO(content)).metadata
 
 
 def test_the_stored_pdf_keeps_its_sha256():
@@ -126,26 +128,41 @@ def test_an_invoice_posted_before_e_invoices_prints_plain_as_before(monkeypatch)
     assert invoice.number in pdf_text(content)
 
 
-def test_a_stored_cii_that_cannot_be_embedded_raises_rather_than_printing_plain():
+def test_a_stored_cii_that_cannot_be_embedded_raises_rather_than_printing_plain(monkeypatch):
+    monkeypatch.setattr(einvoices, "cii_xml", lambda _document: b"<x/>")
     invoice = posted_invoice()
-    pdf = InvoicePdfRenderer().render(invoice)  # a PDF/A-3b already holding the CII
 
     with pytest.raises(FacturXError, match=r"INV/2026/00001: its stored CII cannot be embedded"):
-        facturx_embed(pdf, xml=b"<x/>", document=invoice_document(invoice=invoice))
+        invoice_pdf_bytes(invoice=invoice)
+
+    invoice.refresh_from_db()
+    assert not invoice.pdf and invoice.pdf_sha256 == ""
+
+
+def plain_pdfa(invoice: Invoice) -> bytes:
+    """The invoice's page as PDF/A-3b, nothing embedded yet."""
+    from weasyprint import HTML  # noqa: PLC0415 - slow import, as in invoicing.pdf
+
+    return HTML(string=InvoicePdfRenderer().html(invoice)).write_pdf(pdf_variant="pdf/a-3b")
 
 
 def test_facturx_embed_writes_the_xml_and_the_factur_x_metadata():
     invoice = posted_invoice()
     sample = SAMPLE_CII.read_bytes()  # a hand-written EN 16931 CII, whatever posting made
-    pdf = InvoicePdfRenderer().render(invoice)
+    pdf = plain_pdfa(invoice)
 
     content = facturx_embed(pdf, xml=sample, document=invoice_document(invoice=invoice))
 
     assert facturx.get_xml_from_pdf(content, check_xsd=True) == ("factur-x.xml", sample)
     info = PdfReader(io.BytesIO(content)).metadata
     assert info["/Title"] == "Billable Support Ltd: Invoice INV/2026/00001"
-    # PDF/A: the Info dictionary agrees with the XMP factur-x writes (Producer pypdf).
-    assert "/Producer" not in info
+
+
+def test_facturx_embed_refuses_an_xml_that_fails_the_xsd():
+    invoice = posted_invoice()
+
+    with pytest.raises(FacturXError, match=r"not valid against the official XML Schema"):
+        facturx_embed(plain_pdfa(invoice), xml=b"<x/>", document=invoice_document(invoice=invoice))
 
 
 # --- What the PDF prints --------------------------------------------------------------------
