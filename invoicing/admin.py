@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from core.admin import ServiceAdmin
 from invoicing import services
-from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
+from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment, PeppolHandover
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -180,6 +180,43 @@ class InvoiceEmailAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("invoice__appendix")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PeppolHandover)
+class PeppolHandoverAdmin(admin.ModelAdmin):
+    """The Peppol hand-over outbox, read-only: hand-overs are made by the senders
+    (invoicing/services/peppol.py)."""
+
+    list_display = ["invoice", "state", "attempts", "handed_over_at", "location", "last_error"]
+    list_filter = ["state"]
+    search_fields = ["invoice__number", "location"]
+    list_select_related = ["invoice"]
+    readonly_fields = [
+        "invoice",
+        "state",
+        "backend",
+        "location",
+        "attempts",
+        "last_error",
+        "handed_over_at",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .defer("invoice__appendix", "invoice__ubl_xml", "invoice__cii_xml")
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

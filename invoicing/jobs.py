@@ -16,6 +16,7 @@ from core.tasks import enqueue_after_commit
 
 RENDER_INVOICE_PDF = "invoicing.tasks.render_invoice_pdf"
 SEND_INVOICE_EMAIL = "invoicing.tasks.send_invoice_email"
+HAND_OVER_TO_PEPPOL = "invoicing.tasks.hand_over_to_peppol"
 
 
 def _job(name: str, **kwargs) -> Signature:
@@ -34,3 +35,8 @@ def pdf_then_mail_after_commit(*, invoice_id: int, mail: bool) -> None:
 def mail_after_commit(*, invoice_id: int) -> None:
     """Once the transaction commits: send the invoice's mail."""
     enqueue_after_commit(_job(SEND_INVOICE_EMAIL, invoice_id=invoice_id))
+
+
+def peppol_after_commit(*, invoice_id: int) -> None:
+    """Once the transaction commits: hand the invoice's UBL over to Peppol."""
+    enqueue_after_commit(_job(HAND_OVER_TO_PEPPOL, invoice_id=invoice_id))

@@ -17,6 +17,7 @@ from invoicing import jobs
 from invoicing.models import Invoice
 from invoicing.services import invoice_pdf_bytes, invoices_create_or_report
 from invoicing.services.mail import invoice_mail_send_pending, invoice_send_email
+from invoicing.services.peppol import peppol_handover_send, peppol_handover_send_pending
 from sales.models import SaleOrder
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,22 @@ def send_pending_invoice_mail() -> dict[str, int]:
     """
     run = invoice_mail_send_pending()
     return {"sent": run.sent, "failed": run.failed}
+
+
+@shared_task(name=jobs.HAND_OVER_TO_PEPPOL)
+def hand_over_to_peppol(invoice_id: int) -> str:
+    """Hand a posted invoice's UBL over to Peppol (once); the hand-over's state, or ""
+    if it has none. The kick after posting: one attempt, a failure is recorded on the
+    hand-over row, which `send_pending_peppol` retries with backoff."""
+    handover = peppol_handover_send(invoice=Invoice.objects.get(pk=invoice_id))
+    return handover.state if handover else ""
+
+
+@shared_task
+def send_pending_peppol() -> dict[str, int]:
+    """Retry every pending Peppol hand-over that is due (Celery beat, every minute)."""
+    run = peppol_handover_send_pending()
+    return {"handed_over": run.handed_over, "failed": run.failed}
 
 
 @shared_task(**RETRY)

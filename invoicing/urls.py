@@ -16,6 +16,7 @@ invoice_patterns = [
     path("<int:pk>/refund/", invoices.refund_register, name="refund_register"),
     path("payments/<int:pk>/cancel/", invoices.payment_cancel, name="payment_cancel"),
     path("<int:pk>/pdf/", invoices.invoice_pdf, name="invoice_pdf"),
+    path("<int:pk>/ubl/", invoices.invoice_ubl, name="invoice_ubl"),
     path("lines/<int:pk>/update/", invoices.invoice_line_update, name="line_update"),
     path("lines/<int:pk>/delete/", invoices.invoice_line_delete, name="line_delete"),
 ]

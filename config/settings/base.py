@@ -308,4 +308,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},  # runs queued during an outage do not pile up
     },
+    "send-pending-peppol": {
+        "task": "invoicing.tasks.send_pending_peppol",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# Peppol (invoicing/peppol.py, README "Deploying: Peppol"): the dotted path of the sender
+# that hands each posted invoice's UBL to an access point; empty = Peppol off. Billable's
+# own backend drops `<number>.xml` into PEPPOL_DROP_DIR for an access point that watches
+# the folder. Failed hand-overs are retried every minute (`send_pending_peppol`; cron
+# `manage.py send_pending_peppol` with no broker) up to PEPPOL_MAX_ATTEMPTS times.
+PEPPOL_SENDER = env("PEPPOL_SENDER", default="") or None
+PEPPOL_DROP_DIR = env("PEPPOL_DROP_DIR", default="")
+PEPPOL_MAX_ATTEMPTS = env.int("PEPPOL_MAX_ATTEMPTS", default=8)

@@ -1,5 +1,9 @@
 """Sending a posted invoice to the customer by mail, with its PDF, through an outbox.
 
+The mail attaches the stored PDF (Factur-X: the CII inside) and the stored UBL
+(`<number>.xml`, Peppol BIS 3), so a buyer's software can book either; an invoice
+posted before e-invoices attaches its PDF alone.
+
 The mail is written as an `InvoiceEmail` row (pending) in the validation's own
 transaction (`invoice_mail_queue`), so it cannot be lost between the commit and the
 queueing: the after-commit kick (invoicing.tasks.send_invoice_email, in a worker or,
@@ -30,6 +34,7 @@ from django.utils import timezone
 from core.errors import ConflictError
 from invoicing import jobs
 from invoicing.models import Invoice, InvoiceEmail
+from invoicing.services.einvoices import invoice_ubl_bytes, ubl_filename
 from invoicing.services.pdf_store import invoice_pdf_bytes
 
 logger = logging.getLogger(__name__)
@@ -59,7 +64,8 @@ def _message_id() -> str:
 
 
 def invoice_email_message(*, invoice: Invoice, message_id: str, pdf: bytes) -> EmailMessage:
-    """The mail of a posted invoice or credit note, from its frozen copy."""
+    """The mail of a posted invoice or credit note, from its frozen copy: its PDF and
+    its UBL attached."""
     kind = "Credit note" if invoice.is_credit_note else "Invoice"
     total = f"{invoice.amount_total} {invoice.currency}"
     if invoice.is_credit_note:
@@ -78,6 +84,8 @@ def invoice_email_message(*, invoice: Invoice, message_id: str, pdf: bytes) -> E
         headers={"Message-ID": message_id},
     )
     message.attach(f"{invoice.number.replace('/', '-')}.pdf", pdf, "application/pdf")
+    if ubl := invoice_ubl_bytes(invoice=invoice):
+        message.attach(ubl_filename(invoice), ubl, "application/xml")
     return message
 
 

@@ -1,6 +1,12 @@
-"""The stored invoice PDF: rendered once for a posted invoice, served as stored after."""
+"""The stored invoice PDF: rendered once for a posted invoice, served as stored after.
+
+A posted invoice's PDF is its Factur-X (PDF/A-3b with the CII made at posting,
+`invoicing.pdf`); its SHA-256 is stored beside it (`Invoice.pdf_sha256`) in the same
+compare-and-set update, so the stored file can be checked against it later.
+"""
 
 import gc
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -53,8 +59,9 @@ def _stored_pdf(invoice: Invoice) -> bytes | None:
 
 
 def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
-    """The PDF of an invoice. A posted invoice's PDF is rendered once, stored in
-    `Invoice.pdf` and served as-is afterwards; drafts render fresh, marked DRAFT."""
+    """The PDF of an invoice. A posted invoice's PDF (Factur-X) is rendered once, stored
+    in `Invoice.pdf` with its SHA-256 and served as-is afterwards; drafts render fresh,
+    marked DRAFT, with no e-invoice embedded."""
     invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
     stored = _stored_pdf(invoice)
     if stored is not None:
@@ -68,7 +75,7 @@ def invoice_pdf_bytes(*, invoice: Invoice) -> bytes:
     name = field.storage.save(name, ContentFile(content))
     # Whoever stores first wins; a concurrent renderer keeps the winner's file.
     won = Invoice.objects.filter(pk=invoice.pk, pdf=invoice.pdf.name or "").update(
-        pdf=name, pdf_rendered_at=timezone.now()
+        pdf=name, pdf_rendered_at=timezone.now(), pdf_sha256=hashlib.sha256(content).hexdigest()
     )
     if not won:
         field.storage.delete(name)

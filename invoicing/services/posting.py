@@ -39,6 +39,7 @@ from invoicing.services.drafts import sale_lines_recompute_invoiced
 from invoicing.services.einvoices import einvoices_freeze
 from invoicing.services.mail import invoice_mail_queue
 from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
+from invoicing.services.peppol import peppol_handover_queue
 from sales.models import SaleOrder
 from timesheets.models import EARLIEST_ENTRY_DATE, TimesheetEntry
 
@@ -247,6 +248,8 @@ def queue_pdf_and_mail(*, invoice: Invoice) -> None:
     first download); with no broker the tasks run in-process after commit. The mail
     follows the rendering, so it attaches the stored PDF.
     """
+    # The Peppol hand-over (outbox row now, kick after commit; invoicing/services/peppol.py).
+    peppol_handover_queue(invoice=invoice)
     if not getattr(settings, "INVOICE_PDF_ON_VALIDATE", True):
         return
     mail = invoice_mail_queue(invoice=invoice) is not None

@@ -1,4 +1,5 @@
-"""Invoice pages: invoices and credit notes, their lines inline (drafts), payments, PDF.
+"""Invoice pages: invoices and credit notes, their lines inline (drafts), payments, PDF
+(Factur-X) and UBL downloads, the Peppol hand-over.
 
 Managers only. Every write is a POST that calls an invoicing service; a service's
 ValidationError / ConflictError becomes a form error or a message, never a 500.
@@ -7,7 +8,7 @@ ValidationError / ConflictError becomes a form error or a message, never a 500.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,8 @@ from invoicing.forms import (
     PaymentForm,
 )
 from invoicing.models import Invoice, InvoiceLine, Payment
+from invoicing.peppol import peppol_status
+from invoicing.services.einvoices import invoice_ubl_bytes, ubl_filename
 from invoicing.services.mail import invoice_mail_send_again
 from timesheets.models import TimesheetEntry
 
@@ -57,7 +60,7 @@ def _invoice_detail(pk: int) -> Invoice:
     )
     return get_object_or_404(
         Invoice.objects.select_related(
-            "customer", "sale_order", "reversed_invoice"
+            "customer", "sale_order", "reversed_invoice", "peppol"
         ).prefetch_related(
             Prefetch("lines", queryset=lines),
             Prefetch("payments", queryset=Payment.objects.select_related("cancelled_by")),
@@ -100,6 +103,8 @@ def _render_detail(request: HttpRequest, pk: int, *, status: int = 200, **extra)
         "amount_settled": invoice.amount_total - invoice.amount_paid - invoice.amount_due,
         "validate_form": InvoiceValidateForm(initial={"invoice_date": timezone.localdate()}),
         "cancel_form": PaymentCancelForm(),
+        "has_ubl": invoice.is_posted and bool(invoice.ubl_xml),
+        "peppol": peppol_status(invoice),
     }
     context.update(extra)
     edit_id = context["edit_line_id"]
@@ -360,4 +365,18 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     name = (str(invoice) if invoice.number else f"draft-{invoice.pk}").replace("/", "-")
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+@require_GET
+@manager_required
+def invoice_ubl(request: HttpRequest, pk: int) -> HttpResponse:  # noqa: ARG001 (a view)
+    """The UBL e-invoice (Peppol BIS 3) stored at posting; none for drafts and for
+    invoices posted before e-invoices."""
+    invoice = get_object_or_404(Invoice, pk=pk, state=Invoice.POSTED)
+    ubl = invoice_ubl_bytes(invoice=invoice)
+    if not ubl:
+        raise Http404(f"{invoice} was posted before e-invoices: it has no UBL.")
+    response = HttpResponse(ubl, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{ubl_filename(invoice)}"'
     return response

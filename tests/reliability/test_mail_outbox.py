@@ -132,7 +132,7 @@ def test_mail_lost_after_commit_stays_pending_and_the_periodic_sender_sends_it_o
     assert record.state == InvoiceEmail.SENT and record.sent_at and record.attempts == 1
     assert sent.to == [invoice.customer_email]
     assert sent.extra_headers["Message-ID"] == record.message_id
-    [(filename, _content, mimetype)] = sent.attachments
+    (filename, _content, mimetype), _ubl = sent.attachments
     assert (filename, mimetype) == (f"{invoice.number.replace('/', '-')}.pdf", "application/pdf")
     # The kick delivered late, after all, sends nothing more.
     assert invoice_send_email(invoice=invoice) == record.message_id

@@ -114,7 +114,7 @@ def test_with_no_broker_validation_stores_the_pdf_and_mails_it_once(
     assert sent.extra_headers["Message-ID"] == record.message_id
     assert sent.message()["Message-ID"] == record.message_id
     assert invoice.number in sent.subject
-    [(filename, content, mimetype)] = sent.attachments
+    (filename, content, mimetype), _ubl = sent.attachments
     assert (filename, mimetype) == (f"{invoice.number.replace('/', '-')}.pdf", "application/pdf")
     assert content == invoice.pdf.read()
     assert record.sent_at is not None

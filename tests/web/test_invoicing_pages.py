@@ -44,6 +44,7 @@ def invoicing_urls(invoice):
         ("get", reverse("invoicing:invoice_detail", args=[invoice.pk])),
         ("get", reverse("invoicing:invoice_lines", args=[invoice.pk])),
         ("get", reverse("invoicing:invoice_pdf", args=[invoice.pk])),
+        ("get", reverse("invoicing:invoice_ubl", args=[invoice.pk])),
         ("get", reverse("invoicing:invoice_credit", args=[invoice.pk])),
         ("get", reverse("invoicing:payment_register", args=[invoice.pk])),
         ("post", reverse("invoicing:invoice_validate", args=[invoice.pk])),
