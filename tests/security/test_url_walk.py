@@ -43,7 +43,6 @@ UNCHANGED_BY_OTHERS = [
     Sequence,
 ]
 LOGIN_PATHS = ("/login/", "/admin/login/")
-# Downloads of a document a record may not have yet: a draft's UBL answers 404.
 
 
 @pytest.fixture
