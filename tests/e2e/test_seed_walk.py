@@ -7,12 +7,14 @@ screenshot in screenshots/ (git-ignored).
 import re
 from decimal import Decimal
 
+import facturx
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.models import AppSettings
+from invoicing.einvoice.validation import validate_xml
 from invoicing.models import Invoice
 from sales.models import SaleOrderLine
 
@@ -185,13 +187,25 @@ def test_seed_walk(page, screenshot, admin_user):
     expect(page.locator("#payment-state")).to_have_text("Not paid")
     screenshot("invoice-validated")
 
-    # Download PDF.
+    # Download PDF: a Factur-X PDF whose embedded CII passes the XSD and the EN 16931
+    # schematron (issue 15).
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
     pdf = download_info.value
     with open(pdf.path(), "rb") as content:
-        assert content.read(5) == b"%PDF-"
+        pdf_bytes = content.read()
+    assert pdf_bytes[:5] == b"%PDF-"
     assert pdf.suggested_filename.endswith(".pdf")
+    xml_name, cii = facturx.get_xml_from_pdf(pdf_bytes, check_xsd=True)
+    assert xml_name == "factur-x.xml"
+    assert [f.rule_id for f in validate_xml(cii, syntax="cii") if f.flag == "fatal"] == []
+
+    # Download UBL: the Peppol BIS 3 invoice, valid too.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download UBL").click()
+    with open(download_info.value.path(), "rb") as content:
+        ubl = content.read()
+    assert [f.rule_id for f in validate_xml(ubl, syntax="ubl-invoice") if f.flag == "fatal"] == []
 
     # Register Payment.
     page.get_by_role("link", name="Register Payment").click()

@@ -182,7 +182,7 @@ def test_the_pdf_prints_structured_parties_references_and_payment_details():
     assert "VAT: BE0123456749" in text and "Registration no.: 0123456749" in text
     assert "Rue Haute 5" in text and "Box 3" in text and f"VAT: {customer.vat}" in text
     assert order.name in text
-    assert "IBAN" in text and "BE68 5390 0754 7034" in text and "GKCCBEBB" in text
+    assert "IBAN" in text and "BE71 0961 2345 6769" in text and "GKCCBEBB" in text
     assert invoice.payment_reference in text
     assert "VAT 21%" in text
 
@@ -250,7 +250,7 @@ def test_a_posted_invoice_in_eur_with_an_amount_due_prints_the_epc_qr_code():
 
     assert 'class="epc-qr"' in html and "<svg" in html
     transfer = epc_transfer(invoice_document(invoice=invoice))
-    assert transfer["iban"] == "BE68539007547034" and transfer["bic"] == "GKCCBEBB"
+    assert transfer["iban"] == "BE71096123456769" and transfer["bic"] == "GKCCBEBB"
     assert transfer["amount"] == invoice.amount_due == Decimal("363.00")
     # A Belgian seller's structured communication, as its 12 digits.
     assert transfer["reference"] == ogm_vcs.compact(invoice.payment_reference)
