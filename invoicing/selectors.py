@@ -4,13 +4,16 @@ from django.db.models import Prefetch, QuerySet
 
 from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
 
+# What a list of invoices never shows: the JSON copy of every billed entry and the two
+# e-invoices (most of an invoice's bytes).
+HEAVY_FIELDS = ("appendix", "ubl_xml", "cii_xml", "snapshot")
+
 
 def invoice_list(
     *, state: str | None = None, customer_id: int | None = None, move_type: str | None = None
 ) -> QuerySet[Invoice]:
-    # Not the appendix (a JSON copy of every billed entry: most of an invoice's bytes).
     invoices = Invoice.objects.select_related("customer", "sale_order", "reversed_invoice").defer(
-        "appendix", "reversed_invoice__appendix"
+        *HEAVY_FIELDS, *(f"reversed_invoice__{name}" for name in HEAVY_FIELDS)
     )
     if state:
         invoices = invoices.filter(state=state)
@@ -27,7 +30,7 @@ def unsent_invoice_mail() -> QuerySet[InvoiceEmail]:
     return (
         InvoiceEmail.objects.filter(state__in=[InvoiceEmail.PENDING, InvoiceEmail.FAILED])
         .select_related("invoice")
-        .defer("invoice__appendix")
+        .defer(*(f"invoice__{name}" for name in HEAVY_FIELDS))
         .order_by("state", "created_at", "pk")
     )
 
@@ -53,4 +56,4 @@ def invoice_detail(*, pk: int) -> Invoice:
 def order_invoices(*, order) -> QuerySet[Invoice]:
     """The invoices the order page lists (invoicing's section of it), newest first; not
     their appendix (a JSON copy of every billed entry: most of an invoice's bytes)."""
-    return Invoice.objects.filter(sale_order=order).defer("appendix").order_by("-id")
+    return Invoice.objects.filter(sale_order=order).defer(*HEAVY_FIELDS).order_by("-id")
