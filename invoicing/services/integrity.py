@@ -21,6 +21,7 @@ checks what a chain cannot prove by itself:
   chain gives other hashes for numbers the copy recorded.
 """
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -136,6 +137,7 @@ def invoices_audit(*, kept: Iterable[SeriesHead] = ()) -> InvoiceAudit:
                 problems.append(IntegrityProblem(invoice.number, "its content was altered"))
             previous_hash[series] = invoice.content_hash
             problems += _amount_problems(invoice, lines)
+            problems += _document_problems(invoice)
             problems += _payment_problems(invoice, lines, context)
             problems += _entry_problems(invoice, lines, context)
             head = heads.setdefault(series, [0, invoice, invoice])
@@ -253,6 +255,27 @@ def _amount_problems(invoice: Invoice, lines: list[InvoiceLine]) -> list[Integri
                 f"its total {invoice.amount_total} does not match its lines ({untaxed + tax})",
             )
         )
+    return problems
+
+
+def _document_problems(invoice: Invoice) -> list[IntegrityProblem]:
+    """The stored e-invoices (and the stored PDF, once rendered) are the ones whose
+    hashes posting kept: the content hash covers the XML hashes (formula 3)."""
+    problems = []
+    for label, text, digest in (
+        ("UBL", invoice.ubl_xml, invoice.ubl_sha256),
+        ("CII", invoice.cii_xml, invoice.cii_sha256),
+    ):
+        if (text or digest) and hashlib.sha256(text.encode()).hexdigest() != digest:
+            problems.append(IntegrityProblem(invoice.number, f"its stored {label} was altered"))
+    if invoice.pdf and invoice.pdf_sha256:
+        try:
+            with invoice.pdf.open("rb") as stored:
+                content = stored.read()
+        except OSError:
+            return problems  # a missing PDF is rendered again from the frozen copy
+        if hashlib.sha256(content).hexdigest() != invoice.pdf_sha256:
+            problems.append(IntegrityProblem(invoice.number, "its stored PDF was altered"))
     return problems
 
 

@@ -315,3 +315,15 @@ def test_an_invoice_posted_under_the_first_formula_still_verifies():
     ok, out = _verify()
 
     assert ok, out
+
+
+def test_the_stored_e_invoices_cannot_change_and_verify_names_an_altered_one():
+    (invoice,) = _posted()
+    if connection.vendor == "postgresql":
+        assert "never edited" in _refused(
+            "UPDATE invoicing_invoice SET ubl_xml = 'x' WHERE id = %s", [invoice.pk]
+        )
+    _bypass("UPDATE invoicing_invoice SET ubl_xml = 'x' WHERE id = %s", [invoice.pk])
+    ok, out = _verify()
+    assert not ok
+    assert f"{invoice.number}: its stored UBL was altered" in out
