@@ -10,12 +10,14 @@ runs, on the XML stored at validation.
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from lxml import etree
 
 from core.models import Company
 from invoicing.einvoice.validation import validate_xml
 from invoicing.models import Invoice
-from invoicing.services import invoice_credit
+from invoicing.services import einvoices, invoice_credit
+from invoicing.services import invoice_validate as invoicing_validate
 from sales.models import Product, VatCategory
 from tests.builders import build_invoice, build_order, build_product, build_untracked_product, day
 from tests.factories import CustomerFactory
@@ -294,3 +296,15 @@ def test_a_broken_document_reports_br_03(make_line, log):
         node.getparent().remove(node)
     rules = {f.rule_id for f in validate_xml(etree.tostring(ubl), syntax="ubl-invoice")}
     assert "BR-03" in rules
+
+
+def test_an_e_invoice_that_cannot_be_made_refuses_the_validation(make_line, log, monkeypatch):
+    line = make_line(unit="Hours", price="100", quantity="5", tax="21")
+    log(line, hours=2)
+    draft = build_invoice(order=line.order)
+    # A CII its schema refuses: the Factur-X PDF could not carry it.
+    monkeypatch.setattr(einvoices, "cii_xml", lambda _document: b"<broken/>")
+    with pytest.raises(ValidationError, match="e-invoice of this invoice could not be made"):
+        invoicing_validate(invoice=draft)
+    draft.refresh_from_db()
+    assert (draft.state, draft.number, draft.ubl_xml) == (Invoice.DRAFT, None, "")
