@@ -168,3 +168,33 @@ def clean_peppol(scheme: str, identifier: str, *, prefix: str = "peppol") -> tup
     elif scheme == "9925":
         identifier = clean_vat(identifier, country="BE", field=f"{prefix}_id")
     return scheme, identifier
+
+
+def party_identifiers(party) -> dict[str, str]:
+    """A party's (the Company's, a customer's) VAT number, registration number and
+    electronic address, checked and compacted, by field name; raises one
+    ValidationError naming every wrong field. `party` has `country`, `vat`,
+    `company_registration`, `peppol_scheme` and `peppol_id`."""
+    country = str(getattr(party, "country", "") or "")
+    errors: dict = {}
+    cleaned: dict[str, str] = {}
+    checks = {
+        "vat": lambda: clean_vat(party.vat, country=country),
+        "company_registration": lambda: clean_registration(
+            party.company_registration, country=country
+        ),
+        "peppol": lambda: clean_peppol(party.peppol_scheme, party.peppol_id),
+    }
+    for field, check in checks.items():
+        try:
+            value = check()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            continue
+        if field == "peppol":
+            cleaned["peppol_scheme"], cleaned["peppol_id"] = value
+        else:
+            cleaned[field] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned

@@ -154,26 +154,15 @@ class Company(models.Model):
     def clean(self) -> None:
         """The identifiers are checked with python-stdnum and stored compact."""
         errors: dict[str, list] = {}
-        country = str(self.country or "")
-        checks = {
-            "vat": lambda: identifiers.clean_vat(self.vat, country=country),
-            "company_registration": lambda: identifiers.clean_registration(
-                self.company_registration, country=country
-            ),
-            "iban": lambda: identifiers.clean_iban(self.iban),
-            "bic": lambda: identifiers.clean_bic(self.bic),
-        }
-        for field, check in checks.items():
-            try:
-                setattr(self, field, check())
-            except ValidationError as error:
-                errors.update(error.message_dict)
         try:
-            self.peppol_scheme, self.peppol_id = identifiers.clean_peppol(
-                self.peppol_scheme, self.peppol_id
-            )
+            self.__dict__.update(identifiers.party_identifiers(self))
         except ValidationError as error:
             errors.update(error.message_dict)
+        for field, check in (("iban", identifiers.clean_iban), ("bic", identifiers.clean_bic)):
+            try:
+                setattr(self, field, check(getattr(self, field)))
+            except ValidationError as error:
+                errors.update(error.message_dict)
         if errors:
             raise ValidationError(errors)
 

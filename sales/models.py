@@ -265,31 +265,9 @@ class Customer(models.Model):
 
 def customer_identifiers(customer: "Customer | object") -> dict[str, str]:
     """A customer's VAT number, registration number and electronic address, checked and
-    compacted; raises one ValidationError naming every wrong field. Works on a model
-    instance or anything with the same attributes (a serializer's data)."""
-    country = str(getattr(customer, "country", "") or "")
-    errors: dict = {}
-    cleaned: dict[str, str] = {}
-    checks = {
-        "vat": lambda: identifiers.clean_vat(customer.vat, country=country),
-        "company_registration": lambda: identifiers.clean_registration(
-            customer.company_registration, country=country
-        ),
-    }
-    for field, check in checks.items():
-        try:
-            cleaned[field] = check()
-        except ValidationError as error:
-            errors.update(error.message_dict)
-    try:
-        cleaned["peppol_scheme"], cleaned["peppol_id"] = identifiers.clean_peppol(
-            customer.peppol_scheme, customer.peppol_id
-        )
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+    compacted (`core.identifiers.party_identifiers`); works on a model instance or
+    anything with the same attributes (a serializer's data)."""
+    return identifiers.party_identifiers(customer)
 
 
 class Product(models.Model):
