@@ -129,8 +129,12 @@ def test_an_invoice_posted_before_e_invoices_prints_plain_as_before(monkeypatch)
 
 
 def test_a_stored_cii_that_cannot_be_embedded_raises_rather_than_printing_plain(monkeypatch):
-    monkeypatch.setattr(einvoices, "cii_xml", lambda _document: b"<x/>")
-    invoice = posted_invoice()
+    # Posting checks the CII against the XSD; a CII stored before that check (or one an
+    # upgraded schema refuses) is what the PDF must still refuse to print plain.
+    with monkeypatch.context() as patched:
+        patched.setattr(einvoices, "cii_xml", lambda _document: b"<x/>")
+        patched.setattr(einvoices.facturx, "xml_check_xsd", lambda *_args, **_kwargs: True)
+        invoice = posted_invoice()
 
     with pytest.raises(FacturXError, match=r"INV/2026/00001: its stored CII cannot be embedded"):
         invoice_pdf_bytes(invoice=invoice)
