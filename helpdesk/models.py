@@ -21,6 +21,21 @@ class HelpdeskTeam(models.Model):
         blank=True,
         related_name="helpdesk_teams",
     )
+    default_work_type = models.ForeignKey(
+        "sales.WorkType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The work type of time logged on this team's tickets, unless chosen "
+        "otherwise (empty: Support).",
+    )
+    approve_time = models.BooleanField(
+        "Approve time before billing",
+        default=False,
+        help_text="Time logged on this team's tickets (and its project's tasks) is billed "
+        "only once a manager approved it.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -261,9 +261,21 @@ class InvoiceLine(models.Model):
     amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
-    # Credit note lines point at the invoice line they reverse.
+    # Credit note lines point at the invoice line they reverse or write down.
     reversed_line = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_lines"
+    )
+    # DOMAIN.md rule 31, on credit note lines: a reversal credits the whole line and frees
+    # its entries; a write-down credits a quantity, the entries stay billed.
+    REVERSAL = "reversal"
+    WRITE_DOWN = "write_down"
+    CREDIT_MODE_CHOICES = [(REVERSAL, "Reverse"), (WRITE_DOWN, "Write down")]
+    credit_mode = models.CharField(max_length=16, choices=CREDIT_MODE_CHOICES, blank=True)
+    # On an invoice line: the quantity its entries made that the line does not bill (its
+    # quantity was lowered on the draft; a write-down once posted). On a reversal: the
+    # reversed line's, undone with it.
+    qty_written_down = models.DecimalField(
+        "written down", max_digits=14, decimal_places=2, default=ZERO
     )
 
     objects = InvoiceLineQuerySet.as_manager()

@@ -79,6 +79,123 @@ def vat_normalized(category: str, rate: Decimal) -> str:
     return category
 
 
+class WorkType(models.Model):
+    """What kind of work an entry is, and whether it is billed (DOMAIN.md rule 27).
+
+    Billable: billed at its line's rounding rule. No charge: shown to the customer on
+    the invoice appendix, billed 0:00. Non-billable: internal, never on an invoice.
+    Lives in sales (the lowest app that needs it: order lines are rate lines for a
+    work type, teams and entries above point to it).
+    """
+
+    BILLABLE = "billable"
+    NO_CHARGE = "no_charge"
+    NON_BILLABLE = "non_billable"
+    BILLING_CHOICES = [
+        (BILLABLE, "Billable"),
+        (NO_CHARGE, "No charge"),
+        (NON_BILLABLE, "Non-billable"),
+    ]
+    DEFAULT_NAME = "Support"
+
+    name = models.CharField(max_length=100, unique=True)
+    billing = models.CharField(max_length=16, choices=BILLING_CHOICES, default=BILLABLE)
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "work type"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> "WorkType":
+        """"Support", Billable: the work type of an entry when nothing else says (rule 27)."""
+        work_type = cls.objects.filter(name=cls.DEFAULT_NAME).first()
+        if work_type is None:
+            work_type, _ = cls.objects.get_or_create(
+                name=cls.DEFAULT_NAME, defaults={"billing": cls.BILLABLE}
+            )
+        return work_type
+
+
+class RoundingMode(models.TextChoices):
+    UP = "up", "Up"
+    NEAREST = "nearest", "Nearest (half up)"
+
+
+# Bounds of a rounding rule (rule 29): an increment of a day at most, a minimum of a day.
+ROUNDING_INCREMENT_MAX = 24 * 60
+MINIMUM_MINUTES_MAX = 24 * 60
+
+
+def rounded_minutes(worked: int, *, increment: int, mode: str, minimum: int) -> int:
+    """DOMAIN.md rule 29: billed = max(minimum, rounded(worked)) for worked > 0, else 0.
+
+    15 up, minimum 30: 7 -> 30, 31 -> 45, 50 -> 60, 60 -> 60.
+    15 nearest (half up), no minimum: 7 -> 0, 8 -> 15, 22 -> 15, 23 -> 30.
+    Whole minutes throughout (integers), so no conversion error can creep in.
+    """
+    if worked <= 0:
+        return 0
+    increment = max(int(increment or 1), 1)
+    if mode == RoundingMode.NEAREST:
+        # Half up: a remainder of exactly half an increment goes up.
+        remainder = worked % increment
+        rounded = worked - remainder + (increment if remainder * 2 >= increment else 0)
+    else:
+        rounded = -(-worked // increment) * increment
+    return max(int(minimum or 0), rounded)
+
+
+class RoundingRule(models.Model):
+    """Rule 29's three fields, on the service product and copied to each order line."""
+
+    rounding_increment = models.PositiveIntegerField(
+        "rounding increment (minutes)",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(ROUNDING_INCREMENT_MAX)],
+        help_text="Billed time is rounded to this many minutes per entry (1: no rounding).",
+    )
+    rounding_mode = models.CharField(
+        max_length=8, choices=RoundingMode.choices, default=RoundingMode.UP
+    )
+    minimum_minutes = models.PositiveIntegerField(
+        "minimum per entry (minutes)",
+        default=0,
+        validators=[MaxValueValidator(MINIMUM_MINUTES_MAX)],
+        help_text="An entry is billed at least this long (0: no minimum).",
+    )
+
+    class Meta:
+        abstract = True
+
+    ROUNDING_FIELDS = ("rounding_increment", "rounding_mode", "minimum_minutes")
+
+    def billed_minutes_for(self, worked: int) -> int:
+        return rounded_minutes(
+            worked,
+            increment=self.rounding_increment,
+            mode=self.rounding_mode,
+            minimum=self.minimum_minutes,
+        )
+
+    @property
+    def rounding_display(self) -> str:
+        if self.rounding_increment <= 1 and not self.minimum_minutes:
+            return "No rounding"
+        parts = []
+        if self.rounding_increment > 1:
+            how = "up" if self.rounding_mode == RoundingMode.UP else "to the nearest"
+            parts.append(f"{how} {self.rounding_increment} min")
+        if self.minimum_minutes:
+            parts.append(f"minimum {self.minimum_minutes} min")
+        return ", ".join(parts).capitalize()
+
+
 class UomCategory(models.Model):
     name = models.CharField(max_length=64, unique=True)
 
@@ -270,7 +387,7 @@ def customer_identifiers(customer: "Customer | object") -> dict[str, str]:
     return identifiers.party_identifiers(customer)
 
 
-class Product(models.Model):
+class Product(RoundingRule):
     SERVICE = "service"
     CONSUMABLE = "consumable"
     TYPE_CHOICES = [(SERVICE, "Service"), (CONSUMABLE, "Consumable")]
@@ -442,7 +559,7 @@ class InvoiceStatus(models.TextChoices):
     INVOICED = "invoiced", "Fully invoiced"
 
 
-class SaleOrderLine(models.Model):
+class SaleOrderLine(RoundingRule):
     """A line of a sale order.
 
     `delivered_minutes` / `qty_delivered` are kept by the timesheet rollup and
@@ -489,11 +606,38 @@ class SaleOrderLine(models.Model):
     qty_invoiced = models.DecimalField(
         "invoiced", max_digits=14, decimal_places=2, default=ZERO, editable=False
     )
+    # Rule 31: quantities written down (kept by invoicing, like qty_invoiced).
+    qty_written_down = models.DecimalField(
+        "written down", max_digits=14, decimal_places=2, default=ZERO, editable=False
+    )
+    # Rule 30: the rate line of a work type and/or an employee on its order.
+    rate_work_type = models.ForeignKey(
+        WorkType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="rate line for work type",
+        help_text="Entries of this work type on the order's tasks are billed on this line.",
+    )
+    rate_employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="rate line for employee",
+        help_text="Entries of this employee on the order's tasks are billed on this line.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["order_id", "sequence", "id"]
+
+    @property
+    def is_rate_line(self) -> bool:
+        return self.rate_work_type_id is not None or self.rate_employee_id is not None
 
     def __str__(self) -> str:
         return f"{self.order.name} - {self.first_description_line}"

@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -74,7 +74,50 @@ class TimesheetEntry(models.Model):
         db_index=False,
     )
     description = models.TextField(blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX)])
-    minutes = models.PositiveIntegerField()
+    # Worked minutes: what was logged, exact (rule 28; rule 12's 24:00 cap applies to these).
+    minutes = models.PositiveIntegerField("worked minutes")
+    work_type = models.ForeignKey(
+        "sales.WorkType",
+        on_delete=models.PROTECT,
+        related_name="timesheet_entries",
+        db_index=False,
+    )
+    # Staff may mark their own uninvoiced entry non-billable (rule 27).
+    non_billable = models.BooleanField(default=False)
+    # Billed minutes (rule 28), kept by the timesheet services: 0 unless the entry is
+    # billable, else the line's rounding rule applied to the minutes, or the override.
+    billed_minutes = models.PositiveIntegerField(default=0, editable=False)
+    billed_minutes_override = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, validators=[MaxValueValidator(MAX_MINUTES_PER_DAY)]
+    )
+    adjust_reason = models.CharField(max_length=200, blank=True, editable=False)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    adjusted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Rule 33: null where the team does not approve time.
+    TO_APPROVE = "to_approve"
+    APPROVED = "approved"
+    APPROVAL_CHOICES = [(TO_APPROVE, "To approve"), (APPROVED, "Approved")]
+    approval_state = models.CharField(
+        max_length=16, choices=APPROVAL_CHOICES, null=True, blank=True, editable=False
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     sale_line = models.ForeignKey(
         "sales.SaleOrderLine",
         on_delete=models.PROTECT,
@@ -114,8 +157,8 @@ class TimesheetEntry(models.Model):
             # line or task has (B1; PostgreSQL, SQLite ignores `include`).
             models.Index(
                 fields=["sale_line", "invoice_line", "date"],
-                include=["minutes"],
-                name="timesheets_line_billing",
+                include=["billed_minutes"],
+                name="timesheets_line_billed",
             ),
             models.Index(fields=["ticket", "date"]),
             models.Index(fields=["task", "date"], include=["minutes"], name="timesheets_task_date"),
@@ -167,4 +210,27 @@ class TimesheetEntry(models.Model):
 
     @property
     def is_billable(self) -> bool:
-        return self.sale_line_id is not None
+        """On a sale line, not Non-billable, approved where approval is on (rule 28)."""
+        return (
+            self.sale_line_id is not None
+            and not self.non_billable
+            and self.work_type.billing != "non_billable"
+            and self.approval_state != self.TO_APPROVE
+        )
+
+    @property
+    def is_no_charge(self) -> bool:
+        return self.work_type.billing == "no_charge"
+
+    @property
+    def billed_display(self) -> str:
+        return format_minutes(self.billed_minutes)
+
+    @property
+    def is_adjusted(self) -> bool:
+        return self.billed_minutes_override is not None
+
+    @property
+    def billing(self) -> str:
+        """The API's `billing`: billable, unless the entry or its work type is not."""
+        return "non_billable" if self.non_billable else "billable"
