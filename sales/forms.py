@@ -60,17 +60,22 @@ class OrderForm(forms.Form):
 
 
 class LineBillingFields(forms.Form):
-    """A line's rounding rule (rule 29) and rate fields (rule 30)."""
+    """A line's rounding rule (rule 29) and rate fields (rule 30). An empty rounding
+    field keeps the line's (a new line: takes the product's)."""
 
     rounding_increment = PlainIntegerField(
         label="Rounding increment (minutes)",
+        required=False,
         min_value=1,
         max_value=ROUNDING_INCREMENT_MAX,
         help_text="1: no rounding.",
     )
-    rounding_mode = forms.ChoiceField(label="Rounding", choices=RoundingMode.choices)
+    rounding_mode = forms.ChoiceField(
+        label="Rounding", required=False, choices=RoundingMode.choices
+    )
     minimum_minutes = PlainIntegerField(
         label="Minimum per entry (minutes)",
+        required=False,
         min_value=0,
         max_value=MINIMUM_MINUTES_MAX,
         help_text="0: no minimum.",
@@ -162,8 +167,6 @@ class OrderLineForm(LineBillingFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products_for_sale()
-        for name in ("rounding_increment", "rounding_mode", "minimum_minutes"):
-            self.fields[name].required = False
         self.fields["rounding_mode"].choices = [("", "Product's"), *RoundingMode.choices]
         self.fields["rounding_increment"].help_text = "Empty: the product's (1: no rounding)."
         self.fields["minimum_minutes"].help_text = "Empty: the product's (0: no minimum)."

@@ -10,6 +10,7 @@ from api.serializers.base import (
     IdRelatedField,
     MinutesAsHoursField,
     PlainDateField,
+    named_choice_field,
     read_decimal,
 )
 from core.models import AppSettings, Company
@@ -215,9 +216,19 @@ class TeamSerializer(ApiModelSerializer):
         return work_type
 
 
+WorkTypeBillingField = named_choice_field("WorkTypeBilling", WorkType.BILLING_CHOICES)
+
+
 class WorkTypeSerializer(ApiModelSerializer):
     """DOMAIN.md rule 27: `billable` entries are billed by their line's rounding rule,
     `no_charge` ones show on the invoice at 0:00, `non_billable` ones never do."""
+
+    billing = WorkTypeBillingField(
+        choices=WorkType.BILLING_CHOICES,
+        required=False,
+        help_text="`billable` (default), `no_charge` (on the invoice at 0:00) or "
+        "`non_billable` (never on an invoice).",
+    )
 
     class Meta:
         model = WorkType

@@ -10,6 +10,7 @@ from api.serializers.base import (
     IdRelatedField,
     MinutesAsHoursField,
     PlainIntegerField,
+    named_choice_field,
 )
 from helpdesk.models import Ticket
 from projects.models import Task
@@ -55,16 +56,9 @@ BILLING_CHOICES = [("billable", "Billable"), ("non_billable", "Non-billable")]
 APPROVE_MAX = 10_000
 
 
-def _stage_field(name: str, choices) -> type[serializers.ChoiceField]:
-    """A stage choice with its own schema component (tasks and tickets have different stages)."""
-    values = [value for value, _label in choices]
-    field = type(name, (serializers.ChoiceField,), {})
-    return extend_schema_field({"type": "string", "enum": values}, component_name=name)(field)
-
-
-TaskStageField = _stage_field("TaskStage", Task.STAGE_CHOICES)
-TicketStageField = _stage_field("TicketStage", Ticket.STAGE_CHOICES)
-EntryBillingField = _stage_field("EntryBilling", BILLING_CHOICES)
+TaskStageField = named_choice_field("TaskStage", Task.STAGE_CHOICES)
+TicketStageField = named_choice_field("TicketStage", Ticket.STAGE_CHOICES)
+EntryBillingField = named_choice_field("EntryBilling", BILLING_CHOICES)
 
 
 class TaskSerializer(ApiModelSerializer):

@@ -26,6 +26,7 @@ from api.serializers.work import (
 )
 from api.views.base import ApiViewSet
 from core import roles
+from core.errors import ConflictError
 from core.models import AppSettings
 from helpdesk import services as helpdesk_services
 from helpdesk.models import Ticket
@@ -159,12 +160,22 @@ class TimesheetViewSet(ApiViewSet):
             raise ValidationError(
                 {"adjust_reason": "Send billed_minutes_override with the reason."}
             )
-        return timesheet_services.timesheet_adjust_billed(
-            entry=entry,
-            minutes=minutes,
-            reason=adjustment.get("adjust_reason", ""),
-            actor=self.request.user,
-        )
+        try:
+            return timesheet_services.timesheet_adjust_billed(
+                entry=entry,
+                minutes=minutes,
+                reason=adjustment.get("adjust_reason", ""),
+                actor=self.request.user,
+            )
+        except ValidationError as error:
+            if isinstance(error, ConflictError) or not hasattr(error, "error_dict"):
+                raise
+            # The service's `minutes` is this call's override, not the entry's minutes.
+            renamed = {
+                "billed_minutes_override" if field == "minutes" else field: errors
+                for field, errors in error.error_dict.items()
+            }
+            raise ValidationError(renamed) from None
 
     def create_record(self, data):
         adjustment = self._adjustment(data)
