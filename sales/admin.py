@@ -117,6 +117,15 @@ class ProductAdminForm(forms.ModelForm):
         if "uom" not in self.fields and not self.instance.uom_id:
             # Units of Measure is off: every service is sold in Hours.
             self.instance.uom = hours_uom()
+        for name in Product.ROUNDING_FIELDS:
+            self.fields[name].required = False  # empty: no rounding (the model's default)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in Product.ROUNDING_FIELDS:
+            if cleaned_data.get(name) in (None, ""):
+                cleaned_data[name] = Product._meta.get_field(name).default
+        return cleaned_data
 
 
 @admin.register(Product)
