@@ -22,23 +22,31 @@ LINE_FIELDS = (
 )
 
 
-def line_candidates(*, task: Task | None) -> list[SaleOrderLine]:
-    """The task's line and the rate lines of its order (rule 30), in one query.
+def line_candidates(
+    *, task: Task | None, also: Iterable[int | None] = (), lock: bool = False
+) -> list[SaleOrderLine]:
+    """The task's line and the rate lines of its order (rule 30), in one query; with
+    `also`, those lines too (where an entry was, so one statement locks old and new).
 
     Only a confirmed order's rate lines are candidates (the task's own line stays its
-    line whatever its order's state).
+    line whatever its order's state). With `lock`, every row is locked FOR NO KEY
+    UPDATE in primary-key order (the lock order's step 4).
     """
-    if task is None or task.sale_line_id is None:
+    also = [pk for pk in also if pk]
+    wanted = Q(pk__in=also)
+    if task is not None and task.sale_line_id is not None:
+        order = SaleOrderLine.objects.filter(pk=task.sale_line_id).values("order_id")[:1]
+        wanted |= Q(pk=task.sale_line_id) | (
+            Q(order_id=Subquery(order))
+            & Q(order__state="sale")
+            & (Q(rate_work_type__isnull=False) | Q(rate_employee__isnull=False))
+        )
+    elif not also:
         return []
-    order = SaleOrderLine.objects.filter(pk=task.sale_line_id).values("order_id")[:1]
-    rate_lines = (
-        Q(order_id=Subquery(order))
-        & Q(order__state="sale")
-        & (Q(rate_work_type__isnull=False) | Q(rate_employee__isnull=False))
-    )
-    return list(
-        SaleOrderLine.objects.filter(Q(pk=task.sale_line_id) | rate_lines).only(*LINE_FIELDS)
-    )
+    lines = SaleOrderLine.objects.filter(wanted).only(*LINE_FIELDS).order_by("pk")
+    if lock:
+        lines = lines.select_for_update(of=("self",), no_key=True)
+    return list(lines)
 
 
 def route_line(
@@ -50,7 +58,10 @@ def route_line(
         return None
     best, best_rank = None, 0
     own = None
+    order_id = next((line.order_id for line in candidates if line.pk == task.sale_line_id), None)
     for line in candidates:
+        if line.order_id != order_id:
+            continue  # a line the entry leaves, of another order
         if line.pk == task.sale_line_id:
             own = line
         wt, emp = line.rate_work_type_id, line.rate_employee_id

@@ -36,10 +36,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from core.db import TransientConflict, advisory_xact_lock, retry_on_conflict
@@ -47,9 +48,17 @@ from core.errors import ConflictError
 from core.history import attribute_to, history_record_changed
 from core.models import AppSettings, check_not_locked, timesheets_locked_up_to
 from core.numbers import LOOSE_NUMBER_MESSAGE, format_minutes, is_loose_number
+from core.roles import is_manager
 from helpdesk.models import Ticket
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import RoundingMode, SaleOrderLine, WorkType
+from timesheets.billing import (
+    approval_required,
+    billed_minutes,
+    default_work_type,
+    line_candidates,
+    route_line,
+)
 from timesheets.models import (
     EARLIEST_ENTRY_DATE,
     MAX_MINUTES_PER_DAY,
@@ -60,9 +69,12 @@ from timesheets.models import (
 # Advisory-lock namespace of an employee's day (lock order, step 6).
 DAY_LOCK_NAMESPACE = MAX_MINUTES_PER_DAY
 
-# Fields an invoiced (locked) entry may not change (rule 21); the description may.
-LOCKED_FIELDS = ("date", "minutes", "employee", "project", "task", "ticket")
+# Fields an invoiced (locked) entry may not change (rules 21, 28); the description may.
+LOCKED_FIELDS = ("date", "minutes", "employee", "project", "task", "ticket", "work_type", "billing")
 UPDATABLE_FIELDS = set(LOCKED_FIELDS) | {"description"}
+# Rule 33: an employee's change to these sends an approved entry back to To approve.
+APPROVAL_FIELDS = {"date", "minutes", "project", "task", "ticket", "work_type"}
+BILLING_VALUES = {"billable": False, "non_billable": True}
 
 
 # --- validation helpers -------------------------------------------------------------
@@ -137,6 +149,41 @@ def _check_entry_not_locked(entry: TimesheetEntry, *, action: str) -> None:
         )
 
 
+def _clean_work_type(value: Any, *, current_id: int | None = None) -> WorkType:
+    """A work type by instance or pk; a new choice must be active (an entry keeps an
+    inactive one it already has)."""
+    pk = getattr(value, "pk", value)
+    try:  # read again: the caller's copy may be stale (archived meanwhile)
+        work_type = WorkType.objects.get(pk=int(pk))
+    except (WorkType.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"work_type": f"“{value}” is not a work type."}) from None
+    if not work_type.active and work_type.pk != current_id:
+        raise ValidationError({"work_type": f"Work type {work_type} is no longer in use."})
+    return work_type
+
+
+def _clean_billing(value: Any) -> bool:
+    """The API's `billing` (billable | non_billable) as the entry's non-billable mark."""
+    if value not in BILLING_VALUES:
+        raise ValidationError({"billing": "Billing is “billable” or “non_billable”."})
+    return BILLING_VALUES[value]
+
+
+def _bill(entry: TimesheetEntry, *, task: Task | None, also: Iterable[int | None] = ()) -> None:
+    """Route the entry to its line (rule 30) and set its billed minutes (rules 28-29).
+
+    Locks the task's line, its order's rate lines and the lines in `also` (where the
+    entry was) in primary-key order: step 4 of the lock order, so the rounding rule and
+    rate fields read here cannot change before commit.
+    """
+    candidates = line_candidates(task=task, also=also, lock=True)
+    line = route_line(
+        candidates, task=task, work_type_id=entry.work_type_id, employee_id=entry.employee_id
+    )
+    entry.sale_line_id = line.pk if line else None
+    entry.billed_minutes = billed_minutes(entry, line=line, work_type=entry.work_type)
+
+
 def _resolve_target(
     *, project: Project | None, task: Task | None, ticket: Ticket | None, lock: bool = False
 ) -> tuple[Project, Task | None, Ticket | None]:
@@ -148,7 +195,7 @@ def _resolve_target(
     the ticket or a new order line on the task either waits for this entry and then
     moves it, or happens first and is seen here (rule 13).
     """
-    tickets = Ticket.objects.select_related("team__project")
+    tickets = Ticket.objects.select_related("team__project", "team__default_work_type")
     tasks = Task.objects.select_related("project")
     if lock:
         tickets = tickets.select_for_update(of=("self",), no_key=True)
@@ -258,20 +305,27 @@ def timesheet_log(
     project: Project | None = None,
     task: Task | None = None,
     ticket: Ticket | None = None,
+    work_type: WorkType | int | None = None,
+    billing: str | None = None,
     actor=None,
 ) -> TimesheetEntry:
-    """Log time on a ticket, a task or a project; the order line's Delivered follows."""
+    """Log time on a ticket, a task or a project; the order line's Delivered follows.
+
+    The entry's work type is the one given, else the ticket team's default, else
+    "Support" (rule 27); its line is the most specific rate line of the task's order,
+    else the task's (rule 30); its billed minutes follow (rules 28-29). Where the team
+    approves time (rule 33) it starts To approve.
+    """
     _check_feature()
     if employee is None:
         raise ValidationError({"employee": "Choose an employee."})
     minutes = _clean_minutes(minutes)
     date = _clean_date(date)
+    non_billable = _clean_billing(billing) if billing is not None else False
+    chosen_type = _clean_work_type(work_type) if work_type not in (None, "") else None
     check_not_locked(date, field="date", label="A timesheet entry")
     # Steps 1 and 2 (the ticket, its task), then 4 and 5, then the day (6).
     project, task, ticket = _resolve_target(project=project, task=task, ticket=ticket, lock=True)
-    line_id = task.sale_line_id if task else None
-    _lock_lines_and_projects(places=[(task.pk if task else None, line_id, project.pk)])
-    _check_day_total(employee=employee, date=date, minutes=minutes)
     entry = TimesheetEntry(
         date=date,
         employee=employee,
@@ -280,8 +334,14 @@ def timesheet_log(
         ticket=ticket,
         description=description or "",
         minutes=minutes,
-        sale_line_id=line_id,
+        work_type=chosen_type or default_work_type(ticket=ticket),
+        non_billable=non_billable,
     )
+    if approval_required(project=project, ticket=ticket):
+        entry.approval_state = TimesheetEntry.TO_APPROVE
+    _bill(entry, task=task)  # step 4
+    _lock_lines_and_projects(places=[(task.pk if task else None, entry.sale_line_id, project.pk)])
+    _check_day_total(employee=employee, date=date, minutes=minutes)
     entry.full_clean()
     attribute_to(entry, actor)
     entry.save()
@@ -298,6 +358,10 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
         changes["minutes"] = _clean_minutes(changes["minutes"])
     if "date" in changes:
         changes["date"] = _clean_date(changes["date"], current=entry.date)
+    if "work_type" in changes:
+        changes["work_type"] = _clean_work_type(changes["work_type"], current_id=entry.work_type_id)
+    if "billing" in changes:
+        changes["billing"] = _clean_billing(changes["billing"])
     new_ticket = [_pk(changes["ticket"])] if "ticket" in changes else []
     seen = _read_under_ticket_lock(pk=entry.pk, ticket_ids=new_ticket)  # step 1
     moves = {key for key in ("project", "task", "ticket") if key in changes}
@@ -342,10 +406,14 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
         )
         if entry.task_id not in task_ids:  # steps 1, 2 locked for another move: start over
             raise TransientConflict(f"Timesheet entry {entry.pk} moved while being locked.")
-        entry.sale_line_id = entry.task.sale_line_id if entry.task else None
-    for key in ("date", "minutes", "employee"):
+    for key in ("date", "minutes", "employee", "work_type"):
         if key in changed:
             setattr(entry, key, changed[key])
+    if "billing" in changed:
+        entry.non_billable = changed["billing"]
+    if set(changed) - {"description"}:
+        _set_approval(entry, changed=set(changed), actor=actor)
+        _bill(entry, task=entry.task, also=[was[1]])  # step 4: the old line and the new
     _lock_lines_and_projects(  # steps 4, 5
         places=[was, (entry.task_id, entry.sale_line_id, entry.project_id)]
     )
@@ -362,9 +430,27 @@ def timesheet_update(*, entry: TimesheetEntry, actor=None, **changes: Any) -> Ti
 
 
 def _differs(entry: TimesheetEntry, field: str, value: Any) -> bool:
-    if field in ("employee", "project", "task", "ticket"):
+    if field in ("employee", "project", "task", "ticket", "work_type"):
         return getattr(entry, f"{field}_id") != _pk(value)
+    if field == "billing":
+        return entry.non_billable != value
     return getattr(entry, field) != value
+
+
+def _set_approval(entry: TimesheetEntry, *, changed: set[str], actor) -> None:
+    """Rule 33 after a change: where its team approves time an entry needs approval; an
+    employee's change to what was approved sends it back (a manager's change does not:
+    a manager approves what they change)."""
+    if not approval_required(project=entry.project, ticket=entry.ticket):
+        entry.approval_state = None
+    elif entry.approval_state is None or (
+        entry.approval_state == TimesheetEntry.APPROVED
+        and changed & APPROVAL_FIELDS
+        and not (actor is not None and is_manager(actor))
+    ):
+        entry.approval_state = TimesheetEntry.TO_APPROVE
+    if entry.approval_state != TimesheetEntry.APPROVED:
+        entry.approved_by, entry.approved_at = None, None
 
 
 def _pk(record) -> int | None:
@@ -382,6 +468,166 @@ def timesheet_delete(*, entry: TimesheetEntry, actor=None) -> None:
     _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])
     attribute_to(entry, actor)
     entry.delete()
+
+
+# --- billed time: adjustments and approval (rules 28, 33) -----------------------------
+
+
+@retry_on_conflict
+def timesheet_adjust_billed(
+    *, entry: TimesheetEntry, minutes: Any, reason: str = "", actor
+) -> TimesheetEntry:
+    """A manager sets the billed minutes of an uninvoiced entry by hand (a write-up or a
+    write-off) with a reason; `minutes=None` clears it (rule 28). Who and when are kept
+    with it, and the entry's history records each change."""
+    if actor is None or not is_manager(actor):
+        raise PermissionDenied("Only a manager adjusts billed time.")
+    if minutes is not None and minutes != "":
+        if isinstance(minutes, str) and minutes.strip() == "0":
+            minutes = 0
+        minutes = 0 if minutes == 0 else _clean_minutes(minutes)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError(
+                {"adjust_reason": "Say why the billed time is adjusted (shown with it)."}
+            )
+        if len(reason) > 200:
+            raise ValidationError({"adjust_reason": "A reason is at most 200 characters."})
+    else:
+        minutes, reason = None, ""
+    seen = _read_under_ticket_lock(pk=entry.pk)  # step 1
+    _lock(Task, [seen.task_id])  # step 2
+    entry = _lock_entry(pk=entry.pk, ticket_id=seen.ticket_id, task_id=seen.task_id)  # 3
+    if entry.is_locked:
+        raise ConflictError("This entry is on an invoice: its billed time cannot change.")
+    _check_entry_not_locked(entry, action="adjusted")
+    if entry.billed_minutes_override == minutes and (
+        minutes is None or entry.adjust_reason == reason
+    ):
+        return entry
+    entry.billed_minutes_override = minutes
+    entry.adjust_reason = reason
+    entry.adjusted_by = actor if minutes is not None else None
+    entry.adjusted_at = timezone.now() if minutes is not None else None
+    _bill(entry, task=entry.task, also=[entry.sale_line_id])  # step 4
+    _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])
+    attribute_to(entry, actor)
+    entry.save()
+    return entry
+
+
+@retry_on_conflict
+def timesheets_approve(*, entries: Iterable[TimesheetEntry | int], actor) -> int:
+    """Rule 33: the given entries that are To approve become Approved and are billed.
+
+    Entries already approved, not subject to approval, invoiced or in a locked period
+    are left as they are; the count approved is returned. Entries are locked in pk
+    order after their tasks (lock order steps 2, 3; an approval moves no entry), then
+    their lines (4), and rolled up once.
+    """
+    if actor is None or not is_manager(actor):
+        raise PermissionDenied("Only a manager approves time.")
+    try:
+        ids = sorted({int(getattr(item, "pk", item)) for item in entries})
+    except (TypeError, ValueError):
+        raise ValidationError({"ids": "Give the ids of the entries to approve."}) from None
+    if not ids:
+        return 0
+    pending = TimesheetEntry.objects.filter(
+        pk__in=ids, approval_state=TimesheetEntry.TO_APPROVE, invoice_line__isnull=True
+    )
+    locked = timesheets_locked_up_to()
+    if locked is not None:
+        pending = pending.filter(date__gt=locked)
+    with transaction.atomic():
+        _lock(Task, pending.values_list("task_id", flat=True))  # step 2
+        rows = list(
+            pending.select_for_update(of=("self",)).select_related("work_type").order_by("pk")
+        )  # step 3
+        if not rows:
+            return 0
+        now = timezone.now()
+        lines = {
+            line.pk: line
+            for line in line_candidates(
+                task=None, also=[row.sale_line_id for row in rows], lock=True
+            )
+        }  # step 4
+        for row in rows:
+            row.approval_state = TimesheetEntry.APPROVED
+            row.approved_by, row.approved_at = actor, now
+            row.billed_minutes = billed_minutes(
+                row, line=lines.get(row.sale_line_id), work_type=row.work_type
+            )
+        TimesheetEntry.objects.bulk_update(
+            rows, ["approval_state", "approved_by", "approved_at", "billed_minutes"]
+        )
+        history_record_changed(
+            TimesheetEntry, [row.pk for row in rows], user=actor, reason="Approved (rule 33)"
+        )
+        rollup_delivered(line_ids=[row.sale_line_id for row in rows])
+    return len(rows)
+
+
+def entries_rebill(*, line_ids: Iterable[int] = (), work_type_ids: Iterable[int] = ()) -> int:
+    """Route and bill again the uninvoiced entries of these lines' orders, or of these
+    work types (a rounding rule, a rate line or a work type's billing changed), except
+    those of a locked period (rule 34), which keep what was reviewed.
+
+    Runs inside the transaction that changed them. Entries being written right now are
+    skipped, not waited for (as invoicing does): their own write routes and bills them
+    under the line locks this transaction holds, so it sees the change once it commits.
+    """
+    line_ids = sorted({pk for pk in line_ids if pk})
+    work_type_ids = sorted({pk for pk in work_type_ids if pk})
+    if not line_ids and not work_type_ids:
+        return 0
+    with transaction.atomic():
+        scope = Q()
+        if line_ids:
+            orders = SaleOrderLine.objects.filter(pk__in=line_ids).values("order_id")
+            scope |= Q(sale_line__order_id__in=orders) | Q(task__sale_line__order_id__in=orders)
+        if work_type_ids:
+            scope |= Q(work_type_id__in=work_type_ids)
+        entries = TimesheetEntry.objects.filter(scope, invoice_line__isnull=True)
+        locked = timesheets_locked_up_to()
+        if locked is not None:
+            entries = entries.filter(date__gt=locked)
+        rows = list(
+            entries.select_for_update(of=("self",), skip_locked=True)
+            .select_related("work_type", "task")
+            .order_by("pk")
+        )
+        return _rebill_rows(rows)
+
+
+def _rebill_rows(rows: list[TimesheetEntry]) -> int:
+    """Route and bill these locked entries again; write and roll up those that changed."""
+    if not rows:
+        return 0
+    tasks = {row.task_id: row.task for row in rows if row.task_id}
+    candidates = {
+        task_id: line_candidates(task=task, lock=False) for task_id, task in tasks.items()
+    }
+    changed, line_ids = [], set()
+    for row in rows:
+        line = route_line(
+            candidates.get(row.task_id, []),
+            task=row.task,
+            work_type_id=row.work_type_id,
+            employee_id=row.employee_id,
+        )
+        new_line_id = line.pk if line else None
+        billed = billed_minutes(row, line=line, work_type=row.work_type)
+        if (new_line_id, billed) != (row.sale_line_id, row.billed_minutes):
+            line_ids |= {row.sale_line_id, new_line_id}
+            row.sale_line_id, row.billed_minutes = new_line_id, billed
+            changed.append(row)
+    if changed:
+        _lock(SaleOrderLine, line_ids)  # step 4
+        TimesheetEntry.objects.bulk_update(changed, ["sale_line_id", "billed_minutes"])
+        rollup_delivered(line_ids=line_ids)
+    return len(changed)
 
 
 # --- moves that follow a ticket or a task --------------------------------------------
@@ -436,6 +682,10 @@ def entries_follow_ticket(*, ticket: Ticket, actor=None) -> int:
     history_record_changed(
         TimesheetEntry, pks, user=actor, reason=f"Followed ticket #{ticket.pk} (rules 10, 13)"
     )
+    # On their new task: its order's rate lines and its line's rounding rule (rules 29-30).
+    _rebill_rows(
+        list(TimesheetEntry.objects.filter(pk__in=pks).select_related("work_type", "task"))
+    )
     rollup_entries(
         task_ids=[task_id for task_id, _, _ in places],
         line_ids=[line_id for _, line_id, _ in places],
@@ -464,6 +714,8 @@ def entries_follow_task(*, task: Task, old_sale_line_id: int | None) -> int:
         )
     moved = entries.update(sale_line_id=task.sale_line_id)
     rollup_delivered(line_ids={old_sale_line_id, task.sale_line_id})
+    # On the new line: its order's rate lines and its rounding rule (rules 29-30).
+    _rebill_rows(list(entries.select_related("work_type", "task")))
     return moved
 
 
@@ -547,10 +799,11 @@ def rollup_delivered(*, line_ids: Iterable[int | None]) -> None:
             .filter(pk__in=ids)
             .order_by("pk")
         )
+        # Delivered sums billed minutes (rule 28).
         totals = dict(
             TimesheetEntry.objects.filter(sale_line_id__in=ids)
             .values("sale_line_id")
-            .annotate(total=Sum("minutes"))
+            .annotate(total=Sum("billed_minutes"))
             .values_list("sale_line_id", "total")
         )
         changed = []
@@ -600,21 +853,132 @@ class LoggedDifference:
         )
 
 
+@dataclass(frozen=True)
+class BilledDifference:
+    """An uninvoiced entry whose line or billed minutes differ from what the rules say."""
+
+    entry_id: int
+    stored_line_id: int | None
+    stored_billed: int
+    expected_line_id: int | None
+    expected_billed: int
+
+    def __str__(self) -> str:
+        line = ""
+        if self.stored_line_id != self.expected_line_id:
+            line = f" on line {self.stored_line_id}, rules say line {self.expected_line_id};"
+        return (
+            f"Entry {self.entry_id}:{line} billed {format_minutes(self.stored_billed)}, "
+            f"rules say {format_minutes(self.expected_billed)}"
+        )
+
+
+def expected_billed_minutes() -> Case:
+    """Rules 28-29 as one SQL expression over an entry (its line, its work type): what
+    `timesheets.billing.billed_minutes` computes, set-based for the full-table check.
+    Integer division on both databases: up = ceil(m / i) * i, nearest (half up) =
+    floor((2m + i) / 2i) * i."""
+    increment = F("sale_line__rounding_increment")
+    up = (F("minutes") + increment - 1) / increment * increment
+    nearest = (F("minutes") * 2 + increment) / (increment * 2) * increment
+    rounded = Case(
+        When(sale_line__rounding_mode=RoundingMode.NEAREST, then=nearest),
+        default=up,
+        output_field=IntegerField(),
+    )
+    return Case(
+        When(
+            Q(sale_line__isnull=True)
+            | Q(non_billable=True)
+            | Q(work_type__billing=WorkType.NON_BILLABLE)
+            | Q(approval_state=TimesheetEntry.TO_APPROVE),
+            then=Value(0),
+        ),
+        When(billed_minutes_override__isnull=False, then=F("billed_minutes_override")),
+        When(work_type__billing=WorkType.NO_CHARGE, then=Value(0)),
+        default=Greatest(F("sale_line__minimum_minutes"), rounded),
+        output_field=IntegerField(),
+    )
+
+
+def _billed_differences(*, fix: bool) -> list[BilledDifference]:
+    """Uninvoiced entries whose billed minutes differ from rules 28-29 (one query over
+    the table), and those on an order with rate lines whose line differs from rule 30
+    (routed again in memory: rate lines are few). With `fix`, the differing ones are
+    routed and billed again under locks (entries being written right now are skipped:
+    their own write bills them)."""
+    uninvoiced = TimesheetEntry.objects.filter(invoice_line__isnull=True)
+    wrong_billed = dict(
+        uninvoiced.annotate(expected=expected_billed_minutes())
+        .exclude(expected=F("billed_minutes"))
+        .values_list("pk", "expected")
+    )
+    rate_orders = SaleOrderLine.objects.filter(
+        Q(rate_work_type__isnull=False) | Q(rate_employee__isnull=False)
+    ).values("order_id")
+    routed = uninvoiced.filter(task__sale_line__order_id__in=rate_orders).select_related(
+        "work_type", "task"
+    )
+    candidates: dict[int, list] = {}
+    wrong_line = {}
+    for row in routed.order_by("pk").iterator(chunk_size=2000):
+        if row.task_id not in candidates:
+            candidates[row.task_id] = line_candidates(task=row.task)
+        line = route_line(
+            candidates[row.task_id],
+            task=row.task,
+            work_type_id=row.work_type_id,
+            employee_id=row.employee_id,
+        )
+        expected = (
+            line.pk if line else None,
+            billed_minutes(row, line=line, work_type=row.work_type),
+        )
+        if expected != (row.sale_line_id, row.billed_minutes):
+            wrong_line[row.pk] = expected
+    ids = sorted(set(wrong_billed) | set(wrong_line))
+    stored = dict(
+        (pk, (line_id, billed))
+        for pk, line_id, billed in TimesheetEntry.objects.filter(pk__in=ids).values_list(
+            "pk", "sale_line_id", "billed_minutes"
+        )
+    )
+    report = []
+    for pk in ids:
+        line_id, billed = stored[pk]
+        expected_line, expected_billed = wrong_line.get(pk, (line_id, wrong_billed.get(pk)))
+        report.append(BilledDifference(pk, line_id, billed, expected_line, expected_billed))
+    if fix and report:
+        rows = list(
+            TimesheetEntry.objects.filter(pk__in=ids, invoice_line__isnull=True)
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("work_type", "task")
+            .order_by("pk")
+        )
+        _rebill_rows(rows)
+    return report
+
+
 @transaction.atomic
-def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference | LoggedDifference]:
-    """Recompute every line's Delivered, every task's logged minutes and every project's
-    minutes without a task from scratch, set-based: one aggregate per figure; then fix
-    what differs under the rollups' locks."""
+def recompute_all_delivered(
+    *, fix: bool = True
+) -> list["LineDifference | LoggedDifference | BilledDifference"]:
+    """Recompute every uninvoiced entry's line and billed minutes (rules 28-30), every
+    line's Delivered, every task's logged minutes and every project's minutes without a
+    task from scratch: one aggregate per figure; then fix what differs under the
+    rollups' locks. Invoiced entries keep the billed minutes their invoice billed."""
+    report: list[LineDifference | LoggedDifference | BilledDifference] = _billed_differences(
+        fix=fix
+    )
     totals = dict(
         TimesheetEntry.objects.filter(sale_line__isnull=False)
         .values("sale_line_id")
-        .annotate(total=Sum("minutes"))
+        .annotate(total=Sum("billed_minutes"))
         .values_list("sale_line_id", "total")
     )
     lines = SaleOrderLine.objects.select_related("uom", "order").only(
         "pk", "delivered_minutes", "qty_delivered", "uom", "order__name"
     )
-    report: list[LineDifference | LoggedDifference] = []
     for line in lines.iterator(chunk_size=5000):
         minutes = int(totals.get(line.pk) or 0)
         qty = line.uom.minutes_to_qty(minutes)
@@ -629,7 +993,7 @@ def recompute_all_delivered(*, fix: bool = True) -> list[LineDifference | Logged
                     qty,
                 )
             )
-    line_ids = [diff.line_id for diff in report]
+    line_ids = [diff.line_id for diff in report if isinstance(diff, LineDifference)]
     report += _logged_differences(
         "task", Task.objects.only("pk", "name", "logged_minutes"), "logged_minutes", "task"
     )

@@ -8,6 +8,8 @@ from django.dispatch import receiver
 
 from helpdesk import events as helpdesk_events
 from projects import events as project_events
+from sales import events as sales_events
+from sales.models import WorkType
 from timesheets import selectors, services
 from timesheets.models import TimesheetEntry
 
@@ -40,3 +42,14 @@ def follow_task_sale_line(task, old_sale_line_id, **kwargs):
 @receiver(helpdesk_events.week_minutes_by_team, dispatch_uid="timesheets_week_minutes_by_team")
 def week_minutes_by_team(monday, sunday, **kwargs) -> dict[int, int]:
     return selectors.week_minutes_by_team(monday=monday, sunday=sunday)
+
+
+@receiver(sales_events.line_billing_changed, dispatch_uid="timesheets_rebill_lines")
+def rebill_lines(line_ids, **kwargs):
+    services.entries_rebill(line_ids=line_ids)
+
+
+@receiver(post_save, sender=WorkType, dispatch_uid="timesheets_rebill_work_type")
+def rebill_work_type(instance: WorkType, created: bool, **kwargs):
+    if not created:
+        services.entries_rebill(work_type_ids=[instance.pk])

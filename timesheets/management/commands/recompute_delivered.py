@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from timesheets.services import LineDifference, recompute_all_delivered
+from timesheets.services import BilledDifference, LineDifference, recompute_all_delivered
 
 
 class Command(BaseCommand):
@@ -20,14 +20,18 @@ class Command(BaseCommand):
         if not differences:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Delivered quantities: no difference. Logged minutes: no difference."
+                    "Billed minutes: no difference. Delivered quantities: no difference. "
+                    "Logged minutes: no difference."
                 )
             )
             return
         lines = sum(1 for diff in differences if isinstance(diff, LineDifference))
+        entries = sum(1 for diff in differences if isinstance(diff, BilledDifference))
         counted = f"{lines} line(s)"
-        if len(differences) > lines:
-            counted += f" and {len(differences) - lines} task / project figure(s)"
+        if entries:
+            counted = f"{entries} entry(ies) billed differently, {counted}"
+        if len(differences) > lines + entries:
+            counted += f" and {len(differences) - lines - entries} task / project figure(s)"
         if check:
             raise CommandError(f"{counted} differ from their timesheet entries.")
         self.stdout.write(self.style.WARNING(f"Fixed {counted}."))
