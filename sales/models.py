@@ -113,7 +113,7 @@ class WorkType(models.Model):
 
     @classmethod
     def default(cls) -> "WorkType":
-        """ "Support", Billable: the work type of an entry when nothing else says (rule 27)."""
+        """"Support", Billable: the work type of an entry when nothing else says (rule 27)."""
         work_type = cls.objects.filter(name=cls.DEFAULT_NAME).first()
         if work_type is None:
             work_type, _ = cls.objects.get_or_create(
