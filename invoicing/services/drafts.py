@@ -100,12 +100,11 @@ def billable_entries() -> QuerySet[TimesheetEntry]:
     non-billable, of a work type that is not Non-billable, not waiting for approval.
 
     No-charge and written-off entries (billed 0:00) are billable in this sense: the
-    invoice links them, so its appendix shows them to the customer. The work types are
-    read once (a handful of rows), so the entries' query joins nothing.
+    invoice links them, so its appendix shows them to the customer. The work types
+    come from an uncorrelated `IN (SELECT ...)` over a handful of rows, evaluated once
+    per statement: the entries' query joins nothing and costs no extra round trip.
     """
-    work_types = list(
-        WorkType.objects.exclude(billing=WorkType.NON_BILLABLE).values_list("pk", flat=True)
-    )
+    work_types = WorkType.objects.exclude(billing=WorkType.NON_BILLABLE).values("pk")
     return TimesheetEntry.objects.filter(non_billable=False, work_type_id__in=work_types).exclude(
         approval_state=TimesheetEntry.TO_APPROVE
     )
@@ -379,7 +378,7 @@ def _draft_line_for_change(line: InvoiceLine, *, action: str) -> tuple[Invoice, 
     invoice = invoice_lock(invoice_id=line.invoice_id)
     require_draft(invoice, action=action)
     try:
-        return invoice, InvoiceLine.objects.select_related("uom", "sale_line").get(pk=line.pk)
+        return invoice, InvoiceLine.objects.select_related("uom", "sale_line__uom").get(pk=line.pk)
     except InvoiceLine.DoesNotExist:
         raise ValidationError("This invoice line does not exist (any more).") from None
 
@@ -391,13 +390,23 @@ def _invoice_save_totals(invoice: Invoice) -> None:
     )
 
 
-def _bills_entries(line: InvoiceLine) -> bool:
-    """A Delivered-policy line billing timesheet entries: its quantity is their time."""
-    return (
-        line.sale_line_id is not None
-        and not line.sale_line.is_prepaid
-        and TimesheetEntry.objects.filter(invoice_line=line).exists()
+def _made_by_entries(line: InvoiceLine) -> Decimal | None:
+    """What the entries a Delivered-policy draft line bills make of it (rule 20): the
+    billed minutes of every entry billed on the order line, converted once, minus what
+    the order line's other invoice lines account for. None for a line billing no
+    entries (prepaid, or a Delivered line without entries)."""
+    sale_line = line.sale_line
+    if sale_line is None or sale_line.is_prepaid:
+        return None
+    if not TimesheetEntry.objects.filter(invoice_line=line).exists():
+        return None
+    billed = TimesheetEntry.objects.filter(
+        sale_line_id=sale_line.pk, invoice_line__isnull=False
+    ).aggregate(total=Sum("billed_minutes"))["total"]
+    others = invoiced_by_sale_line([sale_line.pk]).get(sale_line.pk, ZERO) - (
+        line.quantity + line.qty_written_down
     )
+    return sale_line.uom.minutes_to_qty(billed or 0) - others
 
 
 def invoice_line_update(
@@ -409,12 +418,12 @@ def invoice_line_update(
 ) -> InvoiceLine:
     """Edit a line of a draft.
 
-    On a Delivered-policy line billing entries, the quantity its entries made (quantity
-    + written down) stays: a lower quantity writes the difference down (rule 31; it
-    counts as Written down once the invoice is posted, and is never billed again); a
-    higher one first takes back what was written down, then bills more. Give a lower
-    price for a discount instead. On other lines a lower quantity leaves the
-    difference to invoice (rule 16).
+    On a Delivered-policy line billing entries, what its entries make of it stays
+    invoiced (`_made_by_entries`, normally quantity + written down): a lower quantity
+    writes the difference down (rule 31; it counts as Written down once the invoice is
+    posted, and is never billed again); a higher one first takes back what was written
+    down, then bills more than the entries made. Give a lower price for a discount
+    instead. On other lines a lower quantity leaves the difference to invoice (rule 16).
     """
     with transaction.atomic():
         invoice, line = _draft_line_for_change(line, action="edited")
@@ -429,8 +438,8 @@ def invoice_line_update(
                 raise ValidationError(
                     {"quantity": f"A line's quantity is at most {LINE_QUANTITY_MAX:,}."}
                 )
-            if quantity != old_quantity and _bills_entries(line):
-                made = old_quantity + old_written_down
+            made = _made_by_entries(line) if quantity != old_quantity else None
+            if made is not None:
                 line.qty_written_down = max(made - quantity, ZERO)
             line.quantity = quantity
         if price_unit is not None:
