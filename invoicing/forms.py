@@ -71,6 +71,7 @@ class CreditNoteForm(forms.Form):
         field.label_from_instance = _credit_line_label
         self.credit_lines = list(field.queryset)
         for line in self.credit_lines:
+            line.written_down = line.written_down.quantize(Decimal("0.01"))
             self.fields[f"mode_{line.pk}"] = forms.ChoiceField(
                 label="How",
                 choices=self.MODE_CHOICES,

@@ -195,8 +195,9 @@ class CreditLineField(serializers.Field):
     """A line id (a reversal) or `{"line": id, "mode": ..., "quantity": ...}`."""
 
     default_error_messages = {
-        "shape": 'Give a line id, or {"line": id, "mode": "reversal"} or '
-        '{"line": id, "mode": "write_down", "quantity": "1.50"}.'
+        # (str.format: the braces are doubled)
+        "shape": 'Give a line id, or {{"line": id, "mode": "reversal"}} or '
+        '{{"line": id, "mode": "write_down", "quantity": "1.50"}}.'
     }
 
     def to_internal_value(self, data):

@@ -32,6 +32,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.references import payment_reference
 from invoicing.selectors import creditable_lines
 from invoicing.services.common import (
+    CENT,
     actor_user,
     invoice_lock,
     invoice_set_totals,
@@ -393,7 +394,9 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
         if original.move_type != Invoice.INVOICE or original.state != Invoice.POSTED:
             raise ConflictError("Only a validated customer invoice can be credited.")
         original_lines = {line.pk: line for line in original.lines.select_related("uom")}
-        open_lines = {line.pk: line.written_down for line in creditable_lines(invoice=original)}
+        open_lines = {
+            line.pk: line.written_down.quantize(CENT) for line in creditable_lines(invoice=original)
+        }
         if requests is None:
             requests = [
                 CreditRequest(line_id=pk, mode=InvoiceLine.REVERSAL) for pk in sorted(open_lines)
