@@ -23,7 +23,7 @@ from invoicing import services as invoicing
 from invoicing.models import Invoice
 from projects.models import Project, Task
 from sales import services as sales
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, WorkType
 from tests.factories import (
     AdminFactory,
     CustomerFactory,
@@ -185,9 +185,11 @@ def log_time(
     line: SaleOrderLine | None = None,
     project: Project | None = None,
     description: str = "",
+    work_type: WorkType | None = None,
+    billing: str | None = None,
 ) -> TimesheetEntry:
     """`timesheet_log` of `hours` (or `minutes`) on a ticket, a task, the task of an order
-    line or a project."""
+    line or a project (of `work_type`, and `billing="non_billable"` if asked)."""
     if minutes is None:
         minutes = _minutes_in(hours)
     if line is not None and task is None and ticket is None:
@@ -200,7 +202,14 @@ def log_time(
         task=task,
         project=project,
         description=description,
+        work_type=work_type,
+        billing=billing,
     )
+
+
+def build_work_type(*, name: str, billing: str = WorkType.BILLABLE) -> WorkType:
+    """A work type (Configuration, admins: plain master data)."""
+    return WorkType.objects.create(name=name, billing=billing)
 
 
 # --- invoicing ---------------------------------------------------------------------------

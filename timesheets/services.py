@@ -153,8 +153,8 @@ def _clean_work_type(value: Any, *, current_id: int | None = None) -> WorkType:
     """A work type by instance or pk; a new choice must be active (an entry keeps an
     inactive one it already has)."""
     pk = getattr(value, "pk", value)
-    try:
-        work_type = value if isinstance(value, WorkType) else WorkType.objects.get(pk=int(pk))
+    try:  # read again: the caller's copy may be stale (archived meanwhile)
+        work_type = WorkType.objects.get(pk=int(pk))
     except (WorkType.DoesNotExist, TypeError, ValueError):
         raise ValidationError({"work_type": f"“{value}” is not a work type."}) from None
     if not work_type.active and work_type.pk != current_id:
