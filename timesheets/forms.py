@@ -283,8 +283,8 @@ class ApprovalFilterForm(forms.Form):
         )
 
 
-# At most this many entries approved in one go (the Approvals page shows 500).
-APPROVE_MAX = 1000
+# At most this many entries approved in one go: what the Approvals page shows.
+APPROVE_MAX = selectors.APPROVAL_ROWS
 
 
 class EntryIdsField(forms.Field):

@@ -451,8 +451,9 @@ class ApprovalRow:
 
 
 # The Approvals page shows this many at most (the oldest first); the rest follow once
-# these are approved.
-APPROVAL_ROWS = 500
+# these are approved. Its form then posts at most 2 x 200 ids (a checkbox and a hidden
+# "shown" input a row), well under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
+APPROVAL_ROWS = 200
 
 _APPROVAL_FIELDS = (
     "date",

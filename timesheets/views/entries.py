@@ -360,6 +360,5 @@ def entry_billed(request: HttpRequest, entry_pk: int) -> HttpResponse:
             approval_state=entry.approval_state,
             override=entry.billed_minutes_override,
         ),
-        "nav_section": "timesheets",
     }
     return render(request, "timesheets/entry_billed.html", context)
