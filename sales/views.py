@@ -190,6 +190,7 @@ def _line_rows(lines: list[SaleOrderLine], *, edit_line_id: int | None) -> list[
                 "subtotal": money(line.amount_untaxed),
                 "delivered": qty(line.qty_delivered),
                 "invoiced": qty(line.qty_invoiced),
+                "written_down": qty(line.qty_written_down),
                 "to_invoice": qty(line.qty_to_invoice),
                 "remaining": format_minutes(remaining) if line.is_prepaid else "",
                 "remaining_negative": remaining is not None and remaining < 0,

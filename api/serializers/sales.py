@@ -70,6 +70,7 @@ class OrderLineSerializer(ApiModelSerializer):
     )
     qty_delivered = read_decimal()
     qty_invoiced = read_decimal()
+    qty_written_down = read_decimal(help_text="Quantities written down (rule 31).")
     qty_to_invoice = read_decimal()
     invoice_status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
     remaining_hours = read_decimal(
@@ -109,6 +110,7 @@ class OrderLineSerializer(ApiModelSerializer):
             "vat_exemption_reason",
             "qty_delivered",
             "qty_invoiced",
+            "qty_written_down",
             "qty_to_invoice",
             "invoice_status",
             "remaining_hours",
