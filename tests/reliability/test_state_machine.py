@@ -1,9 +1,10 @@
 """Property-based proof that no hour is lost and none is billed twice (issue 8).
 
 A hypothesis state machine drives random sequences of every write the product
-offers (log / edit / move / delete an entry, change a ticket's task, confirm /
-cancel an order, invoice whole or up to a date, edit / cancel a draft, validate,
-credit all or some lines, pay) and checks the ledger invariants after every step.
+offers (log / edit / move / delete an entry, change its work type or billing, adjust
+its billed minutes, approve it, change a ticket's task, confirm / cancel an order, add
+a rate line, invoice whole or up to a date, edit / lower / cancel a draft, validate,
+reverse or write down lines, pay) and checks the ledger invariants after every step.
 Refusals (ValidationError, ConflictError) are legal outcomes: the invariants must
 hold whatever was refused. Each example runs in a savepoint that is rolled back.
 
@@ -32,10 +33,11 @@ from hypothesis.stateful import (
 )
 
 from helpdesk import services as helpdesk_services
+from helpdesk.models import HelpdeskTeam
 from invoicing import services as invoicing_services
 from invoicing.models import Invoice, InvoiceLine
 from sales import services as sales_services
-from sales.models import Product, SaleOrder, SaleOrderLine
+from sales.models import Product, SaleOrder, SaleOrderLine, WorkType
 from tests.factories import (
     CustomerFactory,
     ManagerFactory,
@@ -69,7 +71,14 @@ class World:
         self.manager = ManagerFactory()
         project = self.team.project
         self.products = [
-            ProductFactory(project=project, uom=uom("Hours"), list_price=Decimal("90")),
+            # 15-minute increments up, 30-minute minimum (rule 29).
+            ProductFactory(
+                project=project,
+                uom=uom("Hours"),
+                list_price=Decimal("90"),
+                rounding_increment=15,
+                minimum_minutes=30,
+            ),
             ProductFactory(project=project, uom=uom("Days"), list_price=Decimal("800")),
             ProductFactory(
                 project=project,
@@ -77,6 +86,15 @@ class World:
                 list_price=Decimal("100"),
                 invoice_policy=Product.POLICY_ORDER,
             ),
+        ]
+        self.rate_product = ProductFactory(
+            project=project, uom=uom("Hours"), list_price=Decimal("150"), rounding_increment=30
+        )
+        self.work_types = [
+            WorkType.default(),
+            WorkType.objects.create(name="After hours"),
+            WorkType.objects.create(name="Goodwill", billing=WorkType.NO_CHARGE),
+            WorkType.objects.create(name="Internal", billing=WorkType.NON_BILLABLE),
         ]
 
 
@@ -194,6 +212,69 @@ class LedgerMachine(RuleBasedStateMachine):
                 ticket=Ticket.objects.get(pk=ticket),
             )
 
+    @rule(entry=entries, kind=st.integers(0, 3))
+    def set_work_type(self, entry, kind):
+        found = TimesheetEntry.objects.filter(pk=entry).first()
+        if found:
+            self._try(
+                timesheet_services.timesheet_update,
+                entry=found,
+                work_type=self.world.work_types[kind],
+            )
+
+    @rule(entry=entries, non_billable=st.booleans())
+    def mark_billing(self, entry, non_billable):
+        found = TimesheetEntry.objects.filter(pk=entry).first()
+        if found:
+            self._try(
+                timesheet_services.timesheet_update,
+                entry=found,
+                billing="non_billable" if non_billable else "billable",
+            )
+
+    @rule(entry=entries, minutes=st.none() | st.integers(0, 300))
+    def adjust(self, entry, minutes):
+        found = TimesheetEntry.objects.filter(pk=entry).first()
+        if found:
+            self._try(
+                timesheet_services.timesheet_adjust_billed,
+                entry=found,
+                minutes=minutes,
+                reason="Agreed with the customer",
+                actor=self.world.manager,
+            )
+
+    @rule(on=st.booleans())
+    def team_approves_time(self, on):
+        # Configuration (admins): entries logged or changed from now on follow it.
+        HelpdeskTeam.objects.filter(pk=self.world.team.pk).update(approve_time=on)
+
+    @rule(all_of_them=st.booleans())
+    def approve(self, all_of_them):
+        pending = TimesheetEntry.objects.filter(approval_state=TimesheetEntry.TO_APPROVE)
+        ids = list(pending.values_list("pk", flat=True))
+        self._try(
+            timesheet_services.timesheets_approve,
+            entries=ids if all_of_them else ids[:1],
+            actor=self.world.manager,
+        )
+
+    @rule(order=orders, kind=st.integers(1, 2))
+    def add_rate_line(self, order, kind):
+        order = SaleOrder.objects.get(pk=order)
+        line = self._try(
+            sales_services.order_line_add,
+            order=order,
+            product=self.world.rate_product,
+            quantity=0,
+        )
+        if line:
+            self._try(
+                sales_services.order_line_update,
+                line=line,
+                rate_work_type=self.world.work_types[kind],
+            )
+
     @rule(entry=consumes(entries))
     def delete(self, entry):
         found = TimesheetEntry.objects.filter(pk=entry).first()
@@ -220,6 +301,32 @@ class LedgerMachine(RuleBasedStateMachine):
         line = invoice.lines.first() if invoice else None
         if line:
             self._try(invoicing_services.invoice_line_update, line=line, price_unit=price)
+
+    @rule(pick=st.integers(0, 20), share=st.sampled_from(["0.25", "0.5", "0.9"]))
+    def lower_draft_quantity(self, pick, share):
+        invoice = self._pick_invoice(Invoice.DRAFT, pick)
+        line = invoice.lines.first() if invoice else None
+        if line:
+            quantity = max(
+                (line.quantity * Decimal(share)).quantize(Decimal("0.01")), Decimal("0.01")
+            )
+            self._try(invoicing_services.invoice_line_update, line=line, quantity=quantity)
+
+    @rule(pick=st.integers(0, 20), share=st.sampled_from(["0.1", "0.5", "1"]))
+    def write_down(self, pick, share):
+        invoice = self._pick_invoice(Invoice.POSTED, pick)
+        line = invoice.lines.order_by("pk").first() if invoice else None
+        if line:
+            quantity = max(
+                (line.quantity * Decimal(share)).quantize(Decimal("0.01")), Decimal("0.01")
+            )
+            note = self._try(
+                invoicing_services.invoice_credit,
+                invoice=invoice,
+                lines=[{"line": line.pk, "mode": "write_down", "quantity": str(quantity)}],
+            )
+            if note:
+                self._snapshot(note.pk)
 
     @rule(pick=st.integers(0, 20))
     def delete_draft_line(self, pick):
@@ -292,35 +399,66 @@ class LedgerMachine(RuleBasedStateMachine):
         assert recompute_all_delivered(fix=False) == []
 
     @invariant()
-    def invoiced_is_live_invoice_lines_minus_posted_credit_notes(self):
-        expected = defaultdict(Decimal)
-        for sale_line_id, move_type, state, qty in InvoiceLine.objects.filter(
+    def invoiced_and_written_down_follow_rule_31(self):
+        """Invoiced = live invoice lines (with what was written down on them) - posted
+        reversals; Written down = posted write-downs (lowered lines and write-down
+        credit notes) - what reversals undid; and what was charged (invoices - every
+        posted credit note) + written down (+ drafts' written down) = invoiced."""
+        invoiced, written, charged, draft_down = (defaultdict(Decimal) for _ in range(4))
+        for sale_line_id, move_type, state, mode, qty, down in InvoiceLine.objects.filter(
             sale_line__isnull=False
-        ).values_list("sale_line_id", "invoice__move_type", "invoice__state", "quantity"):
+        ).values_list(
+            "sale_line_id",
+            "invoice__move_type",
+            "invoice__state",
+            "credit_mode",
+            "quantity",
+            "qty_written_down",
+        ):
             if move_type == Invoice.INVOICE and state != Invoice.CANCEL:
-                expected[sale_line_id] += qty
+                invoiced[sale_line_id] += qty + down
+                charged[sale_line_id] += qty
+                if state == Invoice.POSTED:
+                    written[sale_line_id] += down
+                else:
+                    draft_down[sale_line_id] += down
             elif move_type == Invoice.CREDIT_NOTE and state == Invoice.POSTED:
-                expected[sale_line_id] -= qty
-        for line_id, invoiced in SaleOrderLine.objects.values_list("pk", "qty_invoiced"):
-            assert invoiced == expected.get(line_id, Decimal("0")), line_id
+                charged[sale_line_id] -= qty
+                if mode == InvoiceLine.WRITE_DOWN:
+                    written[sale_line_id] += qty
+                else:
+                    invoiced[sale_line_id] -= qty + down
+                    written[sale_line_id] -= down
+        for line_id, qty_invoiced, qty_down in SaleOrderLine.objects.values_list(
+            "pk", "qty_invoiced", "qty_written_down"
+        ):
+            assert qty_invoiced == invoiced.get(line_id, Decimal("0")), line_id
+            assert qty_down == written.get(line_id, Decimal("0")), line_id
+            assert qty_invoiced == charged[line_id] + qty_down + draft_down[line_id], line_id
 
     @invariant()
     def billed_entries_sit_on_live_uncredited_lines_only(self):
         for entry in TimesheetEntry.objects.filter(invoice_line__isnull=False).select_related(
-            "invoice_line__invoice"
+            "invoice_line__invoice", "work_type"
         ):
             line = entry.invoice_line
             assert line.invoice.state != Invoice.CANCEL
             assert line.invoice.move_type == Invoice.INVOICE
             assert line.sale_line_id == entry.sale_line_id
-            assert not line.credit_lines.filter(invoice__state=Invoice.POSTED).exists()
+            reversals = line.credit_lines.filter(invoice__state=Invoice.POSTED).exclude(
+                credit_mode=InvoiceLine.WRITE_DOWN
+            )
+            assert not reversals.exists()
+            # Only billable entries are billed (rule 28): never non-billable or to approve.
+            assert not entry.non_billable and entry.approval_state != TimesheetEntry.TO_APPROVE
+            assert entry.work_type.billing != WorkType.NON_BILLABLE
 
     @invariant()
     def billed_never_exceeds_delivered(self):
         billed = dict(
             TimesheetEntry.objects.filter(invoice_line__isnull=False)
             .values("sale_line_id")
-            .annotate(total=Sum("minutes"))
+            .annotate(total=Sum("billed_minutes"))
             .values_list("sale_line_id", "total")
         )
         for line in SaleOrderLine.objects.filter(
@@ -389,5 +527,7 @@ def test_no_hour_is_lost_and_none_is_billed_twice():
         "invoice_credit",
         "payment_register",
         "ticket_set_task",
+        "timesheet_adjust_billed",
+        "timesheets_approve",
     ):
         assert DONE[service] > 0, f"{service} never succeeded: {dict(DONE)}"
