@@ -75,6 +75,26 @@ class ChoiceFilter(QueryFilter):
 
 
 @dataclass(frozen=True)
+class NullableChoiceFilter(ChoiceFilter):
+    """A choice, or `none` for the rows where the field is null."""
+
+    NONE = "none"
+
+    def parse(self, raw: str) -> str:
+        if raw == self.NONE:
+            return raw
+        return super().parse(raw)
+
+    def apply(self, queryset: QuerySet, value: str) -> QuerySet:
+        if value == self.NONE:
+            return queryset.filter(**{f"{self.field_lookup}__isnull": True})
+        return super().apply(queryset, value)
+
+    def schema(self) -> dict:
+        return {"type": "string", "enum": [*self.choices, self.NONE]}
+
+
+@dataclass(frozen=True)
 class DateFilter(QueryFilter):
     def parse(self, raw: str) -> datetime.date:
         try:

@@ -52,7 +52,8 @@ def orders_qs() -> QuerySet[SaleOrder]:
 
 
 def timesheets_qs() -> QuerySet[TimesheetEntry]:
-    return TimesheetEntry.objects.select_related("invoice_line")
+    # `billable` reads the work type's billing.
+    return TimesheetEntry.objects.select_related("invoice_line", "work_type")
 
 
 def invoices_qs() -> QuerySet[Invoice]:

@@ -11,6 +11,7 @@ from api.views.catalog import (
     SettingsView,
     TeamViewSet,
     UomViewSet,
+    WorkTypeViewSet,
 )
 from api.views.docs import ApiDocsView
 from api.views.invoicing import InvoiceViewSet, PaymentViewSet
@@ -26,6 +27,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("products", ProductViewSet, basename="product")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("teams", TeamViewSet, basename="team")
+router.register("work-types", WorkTypeViewSet, basename="work-type")
 router.register("orders", OrderViewSet, basename="order")
 router.register("order-lines", OrderLineViewSet, basename="order-line")
 router.register("tasks", TaskViewSet, basename="task")

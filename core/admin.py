@@ -106,7 +106,7 @@ class ServiceAdmin(admin.ModelAdmin):
 class AppSettingsAdmin(admin.ModelAdmin):
     """The single Settings row: switches only, never added or deleted."""
 
-    list_display = ["__str__", "timesheets_enabled", "uom_enabled"]
+    list_display = ["__str__", "timesheets_enabled", "uom_enabled", "timesheets_locked_up_to"]
     fieldsets = [
         ("Project settings", {"fields": ["timesheets_enabled"]}),
         ("Sales settings", {"fields": ["uom_enabled"]}),

@@ -27,6 +27,15 @@ class PlainDecimalField(forms.DecimalField):
         return super().to_python(value)
 
 
+class PlainIntegerField(forms.IntegerField):
+    """An IntegerField typed with the ASCII digits 0-9 (Django's reads "１２" as 12)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and is_loose_number(value.strip()):
+            raise ValidationError(LOOSE_NUMBER_MESSAGE, code="invalid")
+        return super().to_python(value)
+
+
 class ConfigurationForm(forms.ModelForm):
     """The two feature switches of the seed's Settings pages, and the lock date (rule 34)."""
 

@@ -14,18 +14,35 @@ from helpdesk import services
 from helpdesk.models import HelpdeskTeam, Ticket
 from helpdesk.selectors import tasks_for_ticket
 from projects.models import Task
+from sales.selectors import work_type_choices
 
 TICKET_FIELDS = ["team", "customer", "subject", "description", "stage", "priority", "assignee"]
 
 
 @admin.register(HelpdeskTeam)
 class HelpdeskTeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "use_timesheets", "project", "member_count"]
-    list_filter = ["use_timesheets", "project"]
+    list_display = [
+        "name",
+        "use_timesheets",
+        "project",
+        "default_work_type",
+        "approve_time",
+        "member_count",
+    ]
+    list_filter = ["use_timesheets", "approve_time", "project"]
     search_fields = ["name", "project__name"]
-    list_select_related = ["project"]
+    list_select_related = ["project", "default_work_type"]
     filter_horizontal = ["members"]
-    fields = ["name", "members", "use_timesheets", "project"]
+    fields = ["name", "members", "use_timesheets", "project", "default_work_type", "approve_time"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        field = form_class.base_fields.get("default_work_type")
+        if field is not None:
+            # Active work types, and the team's own (an archived one may stay).
+            field.queryset = work_type_choices(current=obj.default_work_type_id if obj else None)
+            field.empty_label = "Support (the default)"
+        return form_class
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("members"))

@@ -21,7 +21,7 @@ from django_countries import countries
 from core.models import Company
 from core.numbers import format_minutes
 from invoicing.models import Invoice, InvoiceLine
-from sales.models import Customer, VatCategory
+from sales.models import Customer, VatCategory, WorkType
 from timesheets.models import TimesheetEntry
 
 ZERO = Decimal("0")
@@ -138,8 +138,13 @@ class AppendixEntry:
     ticket: str  # "#<id> <subject>", or "" for an entry without a ticket
     task: str
     description: str
-    minutes: int
-    hours: str  # H:MM
+    minutes: int  # worked minutes (rule 28)
+    hours: str  # H:MM, worked
+    # Rule 28: billed minutes, H:MM, and whether its work type is No charge. Rows frozen
+    # before billed minutes have none: they print as they did (worked = billed then).
+    billed_minutes: int | None = None
+    billed: str = ""
+    no_charge: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +152,9 @@ class AppendixGroup:
     """The billed entries of one ticket ("No ticket" for the rest), by date."""
 
     ticket: str
-    hours: str  # H:MM, the group's total
+    hours: str  # H:MM, the group's total worked
     entries: tuple[AppendixEntry, ...]
+    billed: str = ""  # H:MM, the group's total billed; "" for rows frozen without it
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,9 @@ class InvoiceDocument:
     tax_groups: tuple[TaxGroup, ...]
     totals: Totals
     appendix: tuple[AppendixGroup, ...]
-    appendix_hours: str  # H:MM, every billed entry
+    appendix_hours: str  # H:MM, the worked time of every entry in the appendix
+    # H:MM, their billed time; "" when the appendix was frozen before billed minutes.
+    appendix_billed: str = ""
 
     @property
     def is_credit_note(self) -> bool:
@@ -302,10 +310,12 @@ def _employee_name(user) -> str:
 
 def appendix_rows(*, invoice: Invoice) -> list[dict]:
     """The entries billed by this invoice now, ordered by ticket then date (rule 26): the
-    JSON rows posting freezes in `Invoice.appendix`."""
+    JSON rows posting freezes in `Invoice.appendix`. Each has its worked time
+    ("minutes", "hours") and, since rule 28, its billed time ("billed_minutes",
+    "billed") and whether it is of a No charge work type ("no_charge")."""
     entries = (
         TimesheetEntry.objects.filter(invoice_line__invoice=invoice)
-        .select_related("employee", "ticket", "task")
+        .select_related("employee", "ticket", "task", "work_type")
         .order_by("ticket_id", "date", "pk")
     )
     return [
@@ -319,6 +329,9 @@ def appendix_rows(*, invoice: Invoice) -> list[dict]:
             "description": entry.description,
             "minutes": entry.minutes,
             "hours": format_minutes(entry.minutes),
+            "billed_minutes": entry.billed_minutes,
+            "billed": format_minutes(entry.billed_minutes),
+            "no_charge": entry.work_type.billing == WorkType.NO_CHARGE,
         }
         for entry in entries
     ]
@@ -367,7 +380,17 @@ def _appendix_entry(row: dict) -> AppendixEntry:
         description=row.get("description", ""),
         minutes=row["minutes"],
         hours=row.get("hours", ""),
+        billed_minutes=row.get("billed_minutes"),
+        billed=row.get("billed", ""),
+        no_charge=bool(row.get("no_charge")),
     )
+
+
+def _billed_total(rows: list[dict]) -> str:
+    """H:MM billed over these rows; "" if a row was frozen before billed minutes."""
+    if not rows or any(not isinstance(row.get("billed_minutes"), int) for row in rows):
+        return ""
+    return format_minutes(sum(row["billed_minutes"] for row in rows))
 
 
 def appendix_by_ticket(rows: list[dict]) -> tuple[AppendixGroup, ...]:
@@ -386,6 +409,7 @@ def appendix_by_ticket(rows: list[dict]) -> tuple[AppendixGroup, ...]:
                 _appendix_entry(row)
                 for row in sorted(group, key=lambda r: (r["date"], r.get("entry") or 0))
             ),
+            billed=_billed_total(group),
         )
         for ticket, group in groups.items()
     )
@@ -465,4 +489,5 @@ def invoice_document(*, invoice: Invoice) -> InvoiceDocument:
         ),
         appendix=appendix_by_ticket(appendix),
         appendix_hours=format_minutes(sum(row["minutes"] for row in appendix)),
+        appendix_billed=_billed_total(appendix),
     )

@@ -1,6 +1,9 @@
 """Reads for invoice pages and the API (what an invoice prints: invoicing.documents)."""
 
-from django.db.models import Prefetch, QuerySet
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from invoicing.models import Invoice, InvoiceEmail, InvoiceLine, Payment
 
@@ -57,3 +60,35 @@ def order_invoices(*, order) -> QuerySet[Invoice]:
     """The invoices the order page lists (invoicing's section of it), newest first; not
     their appendix (a JSON copy of every billed entry: most of an invoice's bytes)."""
     return Invoice.objects.filter(sale_order=order).defer(*HEAVY_FIELDS).order_by("-id")
+
+
+def creditable_lines(*, invoice: Invoice) -> QuerySet[InvoiceLine]:
+    """The lines of an invoice a credit note may still credit (not reversed by a posted
+    credit note; DOMAIN.md rule 31), by sequence, each annotated with `written_down`:
+    what posted write-down credit notes took from it already."""
+    quantity = DecimalField(max_digits=14, decimal_places=2)
+    taken = (
+        InvoiceLine.objects.filter(
+            reversed_line_id=OuterRef("pk"),
+            credit_mode=InvoiceLine.WRITE_DOWN,
+            invoice__state=Invoice.POSTED,
+        )
+        .order_by()
+        .values("reversed_line_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    reversed_ids = (
+        InvoiceLine.objects.filter(reversed_line__invoice=invoice, invoice__state=Invoice.POSTED)
+        .exclude(credit_mode=InvoiceLine.WRITE_DOWN)
+        .values("reversed_line_id")
+    )
+    return (
+        invoice.lines.exclude(pk__in=reversed_ids)
+        .annotate(
+            written_down=Coalesce(
+                Subquery(taken, output_field=quantity), Value(Decimal("0")), output_field=quantity
+            )
+        )
+        .order_by("sequence", "pk")
+    )

@@ -16,12 +16,14 @@ from sales.models import (
     Customer,
     InvoiceStatus,
     Product,
+    RoundingMode,
     SaleOrder,
     SaleOrderLine,
     Uom,
     UomCategory,
+    WorkType,
 )
-from sales.selectors import hours_uom, orders_with_lines
+from sales.selectors import hours_uom, orders_with_lines, rate_employees, work_type_choices
 
 
 class UomInline(admin.TabularInline):
@@ -80,6 +82,17 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
 
 
+@admin.register(WorkType)
+class WorkTypeAdmin(admin.ModelAdmin):
+    """Work types (DOMAIN.md rule 27): Billable, No charge or Non-billable. One in use is
+    archived (untick Active), never deleted: entries and rate lines keep it."""
+
+    list_display = ["name", "billing", "active"]
+    list_filter = ["billing", "active"]
+    search_fields = ["name"]
+    fields = ["name", "billing", "active"]
+
+
 class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
@@ -96,6 +109,7 @@ class ProductAdminForm(forms.ModelForm):
             "invoice_policy",
             "service_tracking",
             "project",
+            *Product.ROUNDING_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
@@ -103,6 +117,15 @@ class ProductAdminForm(forms.ModelForm):
         if "uom" not in self.fields and not self.instance.uom_id:
             # Units of Measure is off: every service is sold in Hours.
             self.instance.uom = hours_uom()
+        for name in Product.ROUNDING_FIELDS:
+            self.fields[name].required = False  # empty: no rounding (the model's default)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in Product.ROUNDING_FIELDS:
+            if cleaned_data.get(name) in (None, ""):
+                cleaned_data[name] = Product._meta.get_field(name).default
+        return cleaned_data
 
 
 @admin.register(Product)
@@ -136,6 +159,14 @@ class ProductAdmin(admin.ModelAdmin):
         ("Sales", {"fields": ["uom", "list_price", "invoice_policy"]}),
         ("VAT", {"fields": ["tax_rate", "vat_category", "vat_exemption_reason"]}),
         ("Service tracking", {"fields": ["service_tracking", "project"]}),
+        (
+            "Billed time",
+            {
+                "fields": list(Product.ROUNDING_FIELDS),
+                "description": "Copied to each new order line (DOMAIN.md rule 29): billed = "
+                "max(minimum, worked rounded to the increment) for each entry.",
+            },
+        ),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -152,6 +183,9 @@ class ProductAdmin(admin.ModelAdmin):
         return [f for f in self.list_display if f != "uom"]
 
 
+LINE_BILLING_FIELDS = (*Product.ROUNDING_FIELDS, "rate_work_type", "rate_employee")
+
+
 class SaleOrderLineForm(forms.ModelForm):
     """Description, price, tax and VAT category default to the product's, as the service
     does (which then applies rule 43: reverse charge for an EU business abroad)."""
@@ -166,16 +200,34 @@ class SaleOrderLineForm(forms.ModelForm):
             "tax_rate",
             "vat_category",
             "vat_exemption_reason",
+            *LINE_BILLING_FIELDS,
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 1, "cols": 40}),
             "vat_exemption_reason": forms.TextInput(attrs={"size": 20}),
+            "rounding_increment": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "minimum_minutes": forms.NumberInput(attrs={"style": "width: 5em"}),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("description", "price_unit", "tax_rate", "vat_category"):
             self.fields[name].required = False
+        # Empty: the product's rounding rule, copied when the line is added (rule 29).
+        for name in Product.ROUNDING_FIELDS:
+            self.fields[name].required = False
+        line = self.instance
+        if line.pk is None:
+            # Not the model's defaults: an untouched rule is the product's.
+            for name in Product.ROUNDING_FIELDS:
+                self.initial[name] = None
+            self.fields["rounding_mode"].choices = [("", "Product's"), *RoundingMode.choices]
+        if "rate_work_type" in self.fields:
+            self.fields["rate_work_type"].queryset = work_type_choices(
+                current=line.rate_work_type_id
+            )
+        if "rate_employee" in self.fields:
+            self.fields["rate_employee"].queryset = rate_employees(current=line.rate_employee_id)
 
     def clean(self):
         cleaned_data = super().clean()
@@ -195,6 +247,12 @@ class SaleOrderLineForm(forms.ModelForm):
                 if cleaned_data.get(field) in (None, ""):
                     cleaned_data[field] = default
                     setattr(self.instance, field, default)
+            for field in Product.ROUNDING_FIELDS:
+                if cleaned_data.get(field) in (None, ""):
+                    # A new line takes the product's; an edited one keeps its own.
+                    value = getattr(self.instance if self.instance.pk else product, field)
+                    cleaned_data[field] = value
+                    setattr(self.instance, field, value)
         return cleaned_data
 
 
@@ -210,6 +268,7 @@ class SaleOrderLineInline(admin.TabularInline):
         "tax_rate",
         "vat_category",
         "vat_exemption_reason",
+        *LINE_BILLING_FIELDS,
         "qty_delivered",
         "qty_invoiced",
         "to_invoice",
@@ -327,6 +386,7 @@ class SaleOrderAdmin(ServiceAdmin):
                 "tax_rate": data["tax_rate"],
                 "vat_category": data.get("vat_category") or None,
                 "vat_exemption_reason": data.get("vat_exemption_reason", ""),
+                **{field: data.get(field) for field in LINE_BILLING_FIELDS},
             }
             if line_form.instance.pk:
                 line = services.order_line_update(line=line_form.instance, **values)

@@ -113,7 +113,7 @@ class WorkType(models.Model):
 
     @classmethod
     def default(cls) -> "WorkType":
-        """"Support", Billable: the work type of an entry when nothing else says (rule 27)."""
+        """ "Support", Billable: the work type of an entry when nothing else says (rule 27)."""
         work_type = cls.objects.filter(name=cls.DEFAULT_NAME).first()
         if work_type is None:
             work_type, _ = cls.objects.get_or_create(
@@ -635,12 +635,12 @@ class SaleOrderLine(RoundingRule):
     class Meta:
         ordering = ["order_id", "sequence", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.order.name} - {self.first_description_line}"
+
     @property
     def is_rate_line(self) -> bool:
         return self.rate_work_type_id is not None or self.rate_employee_id is not None
-
-    def __str__(self) -> str:
-        return f"{self.order.name} - {self.first_description_line}"
 
     def clean(self) -> None:
         """The line's amount with tax must fit an amount column (AMOUNT_MAX)."""

@@ -1,10 +1,20 @@
 """Reads for sales pages and services, each a constant number of queries."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from core import roles
 from core.models import AppSettings
-from sales.models import Customer, InvoiceStatus, Product, SaleOrder, SaleOrderLine, Uom
+from sales.models import (
+    Customer,
+    InvoiceStatus,
+    Product,
+    SaleOrder,
+    SaleOrderLine,
+    Uom,
+    WorkType,
+)
 
 
 def hours_uom() -> Uom:
@@ -103,7 +113,9 @@ def order_list(
 def order_detail(*, pk: int) -> SaleOrder:
     """One order with its lines and their generated tasks (fixed query count). Its
     invoices are invoicing's section of the page (`events.order_page_sections`)."""
-    lines = order_lines_qs().prefetch_related("tasks")
+    lines = (
+        order_lines_qs().select_related("rate_work_type", "rate_employee").prefetch_related("tasks")
+    )
     return get_object_or_404(
         SaleOrder.objects.select_related("customer").prefetch_related(
             Prefetch("lines", queryset=lines)
@@ -114,3 +126,24 @@ def order_detail(*, pk: int) -> SaleOrder:
 
 def products_for_sale() -> QuerySet[Product]:
     return Product.objects.filter(active=True).select_related("uom")
+
+
+def work_type_choices(*, current: int | None = None) -> QuerySet[WorkType]:
+    """The work types one may choose (a rate line's, a team's default): the active ones,
+    and the one the record already has (an archived work type may stay where it is)."""
+    return WorkType.objects.filter(Q(active=True) | Q(pk=current)).order_by("name")
+
+
+def rate_employees(*, current: int | None = None) -> QuerySet:
+    """The employees a line may be the rate line of: active users with a role, and its
+    own (the groups as an `IN (subquery)`, as helpdesk's staff select has them)."""
+    user_model = get_user_model()
+    in_role = user_model.groups.through.objects.filter(group__name__in=roles.ROLE_GROUPS).values(
+        "user_id"
+    )
+    staff = Q(is_active=True) & (Q(pk__in=in_role) | Q(is_superuser=True))
+    return (
+        user_model.objects.filter(staff | Q(pk=current))
+        .only("id", "username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )

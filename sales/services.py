@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,7 @@ from sales.models import (
     SaleOrder,
     SaleOrderLine,
     VatCategory,
+    WorkType,
     amount_too_large_message,
     amount_with_tax,
     vat_fields_check,
@@ -59,6 +61,80 @@ def _decimal(value: Any, field: str, *, minimum: Decimal = Decimal("0")) -> Deci
     if result != result.quantize(Decimal("0.01")):
         raise ValidationError({field: "Use at most 2 decimal places."})
     return result
+
+
+class Unchanged:
+    """The default of an optional argument that may also be set to None (a rate line's
+    work type or employee: None clears it, leaving it out keeps it)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = Unchanged()
+
+# The fields whose change re-bills a line's uninvoiced entries (rules 29-30).
+BILLING_FIELDS = (*SaleOrderLine.ROUNDING_FIELDS, "rate_work_type_id", "rate_employee_id")
+WORKING_TIME = "Working time"
+
+
+def _whole_minutes(value: Any, field: str) -> int:
+    """A count of minutes typed by a person or sent by a client: ASCII digits only."""
+    if isinstance(value, bool):
+        raise ValidationError({field: "Enter a whole number of minutes."})
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValidationError({field: f"“{value}” is not a whole number of minutes."})
+        return int(text)
+    if isinstance(value, int):
+        return value
+    raise ValidationError({field: "Enter a whole number of minutes."})
+
+
+def _set_rounding(line: SaleOrderLine, *, increment: Any, mode: str | None, minimum: Any) -> None:
+    """Rule 29's fields on a line; None leaves one as it is. The model's validators check
+    the bounds (`full_clean`)."""
+    if increment not in (None, ""):
+        line.rounding_increment = _whole_minutes(increment, "rounding_increment")
+    if mode not in (None, ""):
+        line.rounding_mode = mode
+    if minimum not in (None, ""):
+        line.minimum_minutes = _whole_minutes(minimum, "minimum_minutes")
+
+
+def _set_rate(line: SaleOrderLine, *, work_type: Any, employee: Any) -> None:
+    """Rule 30's fields on a line (UNCHANGED keeps one, None clears it), checked: a rate
+    line bills time, so its unit is a Working time one; its work type is active, its
+    employee an active user. An archived work type or a departed employee a line already
+    has may stay."""
+    if work_type is not UNCHANGED:
+        if work_type is not None:
+            if not isinstance(work_type, WorkType):
+                raise ValidationError({"rate_work_type": "Choose a work type."})
+            if not work_type.active and work_type.pk != line.rate_work_type_id:
+                raise ValidationError({"rate_work_type": f"{work_type} is archived."})
+        line.rate_work_type = work_type
+    if employee is not UNCHANGED:
+        if employee is not None:
+            if not isinstance(employee, get_user_model()):
+                raise ValidationError({"rate_employee": "Choose an employee."})
+            if not employee.is_active and employee.pk != line.rate_employee_id:
+                raise ValidationError({"rate_employee": f"{employee} is not an active user."})
+        line.rate_employee = employee
+    if line.is_rate_line and line.uom.category.name != WORKING_TIME:
+        field = "rate_work_type" if line.rate_work_type_id else "rate_employee"
+        message = f"A rate line bills time: its unit must be of Working time, not {line.uom}."
+        raise ValidationError({field: message})
+
+
+def _billing_values(line: SaleOrderLine) -> tuple:
+    return tuple(getattr(line, field) for field in BILLING_FIELDS)
+
+
+def _billing_changed(line_ids: list[int]) -> None:
+    """Tell timesheets (rules 29-30) inside the writing transaction, the lines locked."""
+    events.line_billing_changed.send(sender=SaleOrderLine, line_ids=line_ids)
 
 
 def _lock_order(order: SaleOrder) -> SaleOrder:
@@ -190,11 +266,19 @@ def order_line_add(
     tax_rate: Any = None,
     vat_category: str | None = None,
     vat_exemption_reason: str | None = None,
+    rounding_increment: int | None = None,
+    rounding_mode: str | None = None,
+    minimum_minutes: int | None = None,
+    rate_work_type: WorkType | None = None,
+    rate_employee=None,
 ) -> SaleOrderLine:
     """Add a line; on a confirmed order its task is created at once (DOMAIN.md rule 7).
 
     VAT category, rate and reason default to the product's, then rule 43 applies
     (`sales.vat.line_vat`: a service to an EU business abroad is reverse charged).
+    The rounding rule is the product's, copied now (rule 29), unless given. A line may
+    be the rate line of a work type and/or an employee (rule 30); on a quotation it
+    applies once the order is confirmed.
     """
     order = _lock_order(order)
     if order.state == SaleOrder.CANCEL:
@@ -216,7 +300,12 @@ def order_line_add(
         ),
         tax_rate=_decimal(product.tax_rate if tax_rate in (None, "") else tax_rate, "tax_rate"),
         invoice_policy=product.invoice_policy,
+        rounding_increment=product.rounding_increment,
+        rounding_mode=product.rounding_mode,
+        minimum_minutes=product.minimum_minutes,
     )
+    _set_rounding(line, increment=rounding_increment, mode=rounding_mode, minimum=minimum_minutes)
+    _set_rate(line, work_type=rate_work_type, employee=rate_employee)
     category = _vat_choice(
         current=product.vat_category,
         vat_category=vat_category,
@@ -234,6 +323,8 @@ def order_line_add(
     _check_order_total(line)
     line.save()
     events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=True)
+    if line.is_rate_line:
+        _billing_changed([line.pk])
     return line
 
 
@@ -247,16 +338,31 @@ def order_line_update(
     tax_rate: Any = None,
     vat_category: str | None = None,
     vat_exemption_reason: str | None = None,
+    rounding_increment: int | None = None,
+    rounding_mode: str | None = None,
+    minimum_minutes: int | None = None,
+    rate_work_type: WorkType | None = UNCHANGED,
+    rate_employee=UNCHANGED,
 ) -> SaleOrderLine:
-    """Edit a line; a new ordered quantity updates the task's allocated hours."""
+    """Edit a line; a new ordered quantity updates the task's allocated hours.
+
+    None (or, for the rate fields, leaving them out) keeps a field; `rate_work_type` or
+    `rate_employee` None clears it. A new rounding rule or rate re-bills the uninvoiced
+    entries of the order (`events.line_billing_changed`); invoiced ones keep theirs.
+    """
     order = _lock_order(line.order)
     # `of`: lock the line only; a plain FOR UPDATE would also lock its shared unit row.
     line = (
-        SaleOrderLine.objects.select_for_update(of=("self",)).select_related("uom").get(pk=line.pk)
+        SaleOrderLine.objects.select_for_update(of=("self",))
+        .select_related("uom__category")
+        .get(pk=line.pk)
     )
     line.order = order
     if order.state == SaleOrder.CANCEL:
         raise ConflictError(f"{order.name} is cancelled; its lines cannot change.")
+    billing_before = _billing_values(line)
+    _set_rounding(line, increment=rounding_increment, mode=rounding_mode, minimum=minimum_minutes)
+    _set_rate(line, work_type=rate_work_type, employee=rate_employee)
     if quantity not in (None, ""):
         line.quantity = _decimal(quantity, "quantity")
     if description is not None:
@@ -285,6 +391,8 @@ def order_line_update(
     _check_order_total(line)
     line.save()
     events.sale_line_saved.send(sender=SaleOrderLine, line=line, created=False)
+    if _billing_values(line) != billing_before:
+        _billing_changed([line.pk])
     return line
 
 

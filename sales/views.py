@@ -134,7 +134,13 @@ def _header_form(order: SaleOrder, data=None) -> OrderForm:
 def _edit_form_for(line: SaleOrderLine) -> OrderLineEditForm:
     return OrderLineEditForm(
         prefix=f"line{line.pk}",
+        line=line,
         initial={
+            "rounding_increment": line.rounding_increment,
+            "rounding_mode": line.rounding_mode,
+            "minimum_minutes": line.minimum_minutes,
+            "rate_work_type": line.rate_work_type_id,
+            "rate_employee": line.rate_employee_id,
             "description": line.description,
             "quantity": line.quantity,
             "price_unit": line.price_unit,
@@ -143,6 +149,19 @@ def _edit_form_for(line: SaleOrderLine) -> OrderLineEditForm:
             "vat_exemption_reason": line.vat_exemption_reason,
         },
     )
+
+
+def _rate_label(line: SaleOrderLine) -> str:
+    """Rule 30: what a rate line bills ("Rate line for After hours, Jane Doe")."""
+    if not line.is_rate_line:
+        return ""
+    parts = []
+    if line.rate_work_type_id:
+        parts.append(str(line.rate_work_type))
+    if line.rate_employee_id:
+        employee = line.rate_employee
+        parts.append(employee.get_full_name() or employee.get_username())
+    return "Rate line for " + ", ".join(parts)
 
 
 def _line_rows(lines: list[SaleOrderLine], *, edit_line_id: int | None) -> list[dict]:
@@ -171,9 +190,14 @@ def _line_rows(lines: list[SaleOrderLine], *, edit_line_id: int | None) -> list[
                 "subtotal": money(line.amount_untaxed),
                 "delivered": qty(line.qty_delivered),
                 "invoiced": qty(line.qty_invoiced),
+                "written_down": qty(line.qty_written_down),
                 "to_invoice": qty(line.qty_to_invoice),
                 "remaining": format_minutes(remaining) if line.is_prepaid else "",
                 "remaining_negative": remaining is not None and remaining < 0,
+                "rate": _rate_label(line),
+                "rounding": line.rounding_display
+                if line.rounding_increment > 1 or line.minimum_minutes
+                else "",
                 "task_links": line.task_links,
                 "edit_url": line.edit_url,
                 "edit_htmx_url": line.edit_htmx_url,
@@ -263,6 +287,7 @@ def order_line_add(request: HttpRequest, pk: int) -> HttpResponse:
                 vat_category=data["vat_category"] or None,
                 # Empty: the product's reason (an exempt product names its law).
                 vat_exemption_reason=data["vat_exemption_reason"] or None,
+                **form.billing_values(),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -275,7 +300,7 @@ def order_line_add(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def order_line_update(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(SaleOrderLine.objects.select_related("order"), pk=pk)
-    form = OrderLineEditForm(request.POST, prefix=f"line{line.pk}")
+    form = OrderLineEditForm(request.POST, prefix=f"line{line.pk}", line=line)
     if form.is_valid():
         data = {**form.cleaned_data, "vat_category": form.cleaned_data["vat_category"] or None}
         try:

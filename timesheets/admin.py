@@ -3,7 +3,9 @@
 Every write goes through `timesheets.services`, so each create, edit, move or delete
 recomputes the Delivered quantity of the order lines it touches, and an invoiced
 (locked) entry is refused with the service's message. Durations are typed as H:MM
-or hours (1:30, 1.5) and stored as whole minutes.
+or hours (1:30, 1.5) and stored as whole minutes. The billed minutes, a manager's
+adjustment and the approval are the services' (shown, not edited here): the entry's
+work type and Non-billable mark are what the form passes on (rules 27-28).
 """
 
 from django import forms
@@ -15,10 +17,11 @@ from core.models import AppSettings
 from core.numbers import format_minutes, parse_duration
 from helpdesk.admin import TicketAdmin
 from helpdesk.models import Ticket
+from sales.selectors import work_type_choices
 from timesheets import services
 from timesheets.models import TimesheetEntry
 
-ENTRY_FIELDS = ("date", "employee", "project", "task", "ticket", "description")
+ENTRY_FIELDS = ("date", "employee", "project", "task", "ticket", "description", "work_type")
 
 
 class TimesheetEntryForm(forms.ModelForm):
@@ -26,17 +29,31 @@ class TimesheetEntryForm(forms.ModelForm):
 
     class Meta:
         model = TimesheetEntry
-        fields = ["date", "employee", "project", "task", "ticket", "description"]
+        fields = [
+            "date",
+            "employee",
+            "project",
+            "task",
+            "ticket",
+            "description",
+            "work_type",
+            "non_billable",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["duration"] = format_minutes(self.instance.minutes)
-        for name in ("project", "task", "ticket"):
+        for name in ("project", "task", "ticket", "work_type"):
             if name in self.fields:
-                # The service fills them in from the ticket or the task.
+                # The service fills them in from the ticket or the task (the work type:
+                # the ticket's team's default, else Support).
                 self.fields[name].required = False
+        if "work_type" in self.fields:
+            field = self.fields["work_type"]
+            field.queryset = work_type_choices(current=self.instance.work_type_id)
+            field.empty_label = "The team's default" if not self.instance.pk else None
 
     def clean_duration(self) -> int:
         try:
@@ -48,16 +65,17 @@ class TimesheetEntryForm(forms.ModelForm):
         """The cleaned fields, with `minutes`, as the timesheet services take them."""
         values = {f: self.cleaned_data[f] for f in ENTRY_FIELDS if f in self.cleaned_data}
         values["minutes"] = self.cleaned_data["duration"]
+        if values.get("work_type") is None:
+            values.pop("work_type", None)  # the default (new) or unchanged (edit)
+        if "non_billable" in self.cleaned_data:
+            values["billing"] = "non_billable" if self.cleaned_data["non_billable"] else "billable"
         return values
 
     def service_changes(self) -> dict:
         values = self.service_values()
         changed = set(self.changed_data)
-        return {
-            f: v
-            for f, v in values.items()
-            if f in changed or (f == "minutes" and "duration" in changed)
-        }
+        renamed = {"minutes": "duration", "billing": "non_billable"}
+        return {f: v for f, v in values.items() if renamed.get(f, f) in changed}
 
 
 def _log(*, request, values: dict, ticket: Ticket | None = None) -> TimesheetEntry:
@@ -72,8 +90,20 @@ class TicketTimesheetInline(admin.TabularInline):
     model = TimesheetEntry
     fk_name = "ticket"
     form = TimesheetEntryForm
-    fields = ["date", "employee", "description", "duration", "task", "sale_line", "invoice_line"]
-    readonly_fields = ["task", "sale_line", "invoice_line"]
+    fields = [
+        "date",
+        "employee",
+        "description",
+        "duration",
+        "work_type",
+        "non_billable",
+        "billed",
+        "approval_state",
+        "task",
+        "sale_line",
+        "invoice_line",
+    ]
+    readonly_fields = ["billed", "approval_state", "task", "sale_line", "invoice_line"]
     extra = 0
     verbose_name_plural = "Timesheets"
 
@@ -84,7 +114,15 @@ class TicketTimesheetInline(admin.TabularInline):
         return formset
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("employee", "task", "sale_line")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("employee", "task", "sale_line", "work_type")
+        )
+
+    @admin.display(description="billed")
+    def billed(self, entry: TimesheetEntry) -> str:
+        return entry.billed_display if entry.pk else "-"
 
 
 class TicketWithTimesheetsAdmin(TicketAdmin):
@@ -134,17 +172,71 @@ class TimesheetEntryAdmin(ServiceAdmin):
         "project",
         "task",
         "ticket",
+        "work_type",
         "duration_display",
+        "billed",
+        "approval_state",
         "sale_line",
         "locked",
     ]
-    list_filter = ["date", "project", "employee"]
+    list_filter = ["date", "work_type", "approval_state", "non_billable", "project", "employee"]
     search_fields = ["description", "employee__username", "ticket__subject", "task__name"]
-    list_select_related = ["employee", "project", "task", "ticket", "sale_line__order"]
+    list_select_related = [
+        "employee",
+        "project",
+        "task",
+        "ticket",
+        "sale_line__order",
+        "work_type",
+    ]
     date_hierarchy = "date"
-    fields = [*ENTRY_FIELDS, "duration", "sale_line", "invoice_line"]
-    readonly_fields = ["sale_line", "invoice_line"]
+    fieldsets = [
+        (None, {"fields": [*ENTRY_FIELDS, "duration", "non_billable"]}),
+        (
+            "Billed time",
+            {
+                "fields": [
+                    "billed",
+                    "billed_minutes_override",
+                    "adjust_reason",
+                    "adjusted_by",
+                    "adjusted_at",
+                    "approval_state",
+                    "approved_by",
+                    "approved_at",
+                    "sale_line",
+                    "invoice_line",
+                ],
+                "description": "Kept by the timesheet services: a manager adjusts the "
+                "billed minutes and approves entries on the Timesheets pages.",
+            },
+        ),
+    ]
+    readonly_fields = [
+        "billed",
+        "billed_minutes_override",
+        "adjust_reason",
+        "adjusted_by",
+        "adjusted_at",
+        "approval_state",
+        "approved_by",
+        "approved_at",
+        "sale_line",
+        "invoice_line",
+    ]
     raw_id_fields = ["task", "ticket"]
+    actions = ["approve_entries"]
+
+    @admin.display(description="billed")
+    def billed(self, entry: TimesheetEntry) -> str:
+        return entry.billed_display if entry.pk else "-"
+
+    @admin.action(description="Approve the selected entries", permissions=["change"])
+    def approve_entries(self, request, queryset):
+        count = services.timesheets_approve(
+            entries=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self.message_user(request, f"Approved {count} entr{'y' if count == 1 else 'ies'}.")
 
     @admin.display(description="locked", boolean=True)
     def locked(self, entry: TimesheetEntry) -> bool:

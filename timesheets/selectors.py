@@ -1,5 +1,6 @@
 """Reads for the Timesheets pages, the ticket's Timesheets tab and the task's entries."""
 
+import copy
 import datetime
 import functools
 from dataclasses import dataclass, field
@@ -13,25 +14,80 @@ from core.naming import invoice_name
 from core.numbers import format_minutes
 from helpdesk.models import HelpdeskTeam, Ticket
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import SaleOrderLine, WorkType
+from timesheets import billing
 from timesheets.models import TimesheetEntry
 
+# An entry's billing, as the Billing filter and column say it: on an invoice, billable
+# and not yet on one, or never billed (no order line, marked non-billable, or of a
+# Non-billable work type: rules 11, 27). The values are those of the issue 7 filter.
 BILLED = "billed"
 NOT_BILLED = "not_billed"
 NON_BILLABLE = "non_billable"
 BILLING_CHOICES = [
     ("", "Any billing"),
-    (BILLED, "Billed"),
-    (NOT_BILLED, "Not billed"),
+    (BILLED, "Invoiced"),
+    (NOT_BILLED, "Not invoiced"),
     (NON_BILLABLE, "Non-billable"),
 ]
+APPROVAL_CHOICES = [("", "Any approval"), *TimesheetEntry.APPROVAL_CHOICES]
+
+
+def billable_q() -> Q:
+    """An entry that is billed, now or once approved (rule 28 less approval): on an order
+    line, not marked non-billable, of a Billable or No charge work type."""
+    return Q(
+        sale_line__isnull=False,
+        non_billable=False,
+        work_type__billing__in=(WorkType.BILLABLE, WorkType.NO_CHARGE),
+    )
+
+
+def billed_marker(
+    *,
+    sale_line_id: int | None,
+    non_billable: bool,
+    work_type_billing: str,
+    approval_state: str | None,
+    override: int | None,
+) -> str:
+    """What the Billed column says instead of a duration, or "" (rules 27, 28, 33):
+    Non-billable (never billed), To approve (billed once approved), No charge (on the
+    invoice at 0:00, unless a manager set its billed time)."""
+    if sale_line_id is None or non_billable or work_type_billing == WorkType.NON_BILLABLE:
+        return "Non-billable"
+    if approval_state == TimesheetEntry.TO_APPROVE:
+        return "To approve"
+    if override is None and work_type_billing == WorkType.NO_CHARGE:
+        return "No charge"
+    return ""
+
+
+def work_types(*, keep: int | None = None) -> QuerySet[WorkType]:
+    """The work types an entry may be given (the active ones), and `keep`, the one an
+    entry already has even if no longer in use; by name."""
+    wanted = Q(active=True) if keep is None else Q(active=True) | Q(pk=keep)
+    return WorkType.objects.filter(wanted).only("id", "name").order_by("name")
+
+
+def default_work_type_id(*, ticket: Ticket | None) -> int:
+    """Rule 27: the work type a new entry on this ticket (or on no ticket) gets."""
+    if ticket is not None and ticket.team.default_work_type_id:
+        return ticket.team.default_work_type_id
+    return WorkType.default().pk
 
 
 def entries_qs() -> QuerySet[TimesheetEntry]:
     """Entries with everything a row shows, in the same query (not the invoice's appendix:
     a JSON copy of all its entries)."""
     return TimesheetEntry.objects.select_related(
-        "employee", "project", "task", "ticket", "sale_line__order", "invoice_line__invoice"
+        "employee",
+        "project",
+        "task",
+        "ticket",
+        "work_type",
+        "sale_line__order",
+        "invoice_line__invoice",
     ).defer("invoice_line__invoice__appendix")
 
 
@@ -53,11 +109,41 @@ class PanelEntry(NamedTuple):
     invoice_id: int | None
     invoice_number: str | None
     invoice_move_type: str | None
+    sale_line_id: int | None
+    work_type_id: int
+    work_type_name: str
+    work_type_billing: str
+    non_billable: bool
+    billed_minutes: int
+    billed_minutes_override: int | None
+    adjust_reason: str
+    adjusted_at: datetime.datetime | None
+    adjuster_first_name: str | None
+    adjuster_last_name: str | None
+    adjuster_username: str | None
+    approval_state: str | None
 
     @property
     def employee_name(self) -> str:
         """As User.get_full_name(), else the username."""
         return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @property
+    def adjusted_by_name(self) -> str:
+        if self.adjuster_username is None:
+            return ""
+        name = f"{self.adjuster_first_name} {self.adjuster_last_name}".strip()
+        return name or self.adjuster_username
+
+    @property
+    def billed_marker(self) -> str:
+        return billed_marker(
+            sale_line_id=self.sale_line_id,
+            non_billable=self.non_billable,
+            work_type_billing=self.work_type_billing,
+            approval_state=self.approval_state,
+            override=self.billed_minutes_override,
+        )
 
     @property
     def duration_display(self) -> str:
@@ -92,6 +178,19 @@ _PANEL_COLUMNS = (
     "invoice_line__invoice_id",
     "invoice_line__invoice__number",
     "invoice_line__invoice__move_type",
+    "sale_line_id",
+    "work_type_id",
+    "work_type__name",
+    "work_type__billing",
+    "non_billable",
+    "billed_minutes",
+    "billed_minutes_override",
+    "adjust_reason",
+    "adjusted_at",
+    "adjusted_by__first_name",
+    "adjusted_by__last_name",
+    "adjusted_by__username",
+    "approval_state",
 )
 
 
@@ -104,7 +203,8 @@ PANEL_ROWS = 100
 class PanelEntries:
     rows: list[PanelEntry]
     count: int  # all the entries, shown or not
-    minutes: int  # their total
+    minutes: int  # their total worked minutes
+    billed: int  # and billed minutes
 
     @property
     def truncated(self) -> bool:
@@ -121,9 +221,18 @@ def _panel_entries(entries: QuerySet[TimesheetEntry], *, limit: int | None) -> P
         rows = rows[: limit + 1]
     shown = [PanelEntry(*row) for row in rows]
     if limit is None or len(shown) <= limit:
-        return PanelEntries(shown, len(shown), sum(entry.minutes for entry in shown))
-    totals = entries.order_by().aggregate(count=Count("pk"), minutes=Sum("minutes"))
-    return PanelEntries(shown[:limit], totals["count"], totals["minutes"] or 0)
+        return PanelEntries(
+            shown,
+            len(shown),
+            sum(entry.minutes for entry in shown),
+            sum(entry.billed_minutes for entry in shown),
+        )
+    totals = entries.order_by().aggregate(
+        count=Count("pk"), minutes=Sum("minutes"), billed=Sum("billed_minutes")
+    )
+    return PanelEntries(
+        shown[:limit], totals["count"], totals["minutes"] or 0, totals["billed"] or 0
+    )
 
 
 def entries_for_ticket(*, ticket: Ticket, limit: int | None = PANEL_ROWS) -> PanelEntries:
@@ -136,9 +245,10 @@ def entries_for_task(*, task: Task, limit: int | None = PANEL_ROWS) -> PanelEntr
 
 
 def ticket_for_entries(*, pk: int) -> Ticket | None:
-    """A ticket with what its Timesheets tab shows: its team (Timesheet on Ticket?) and its
-    task's order line. Not the customer nor the team's project: the services read the
-    ticket again before they write, and each joined table cost planning time."""
+    """A ticket with what its Timesheets tab shows: its team (Timesheet on Ticket? its
+    default work type) and its task's order line. Not the customer nor the team's
+    project: the services read the ticket again before they write, and each joined table
+    cost planning time."""
     return (
         Ticket.objects.select_related("team", "task__sale_line__order", "task__sale_line__uom")
         .filter(pk=pk)
@@ -161,6 +271,12 @@ def entry_on(*, entry_pk: int, ticket: Ticket | None = None, task: Task | None =
     return qs.first()
 
 
+def entry_for_billed(*, pk: int) -> TimesheetEntry | None:
+    """An entry with what its billed-time page shows: its row of a list, its invoice and
+    the manager who adjusted it."""
+    return entries_qs().select_related("adjusted_by", "approved_by").filter(pk=pk).first()
+
+
 # --- All Timesheets ---------------------------------------------------------------------
 
 
@@ -172,31 +288,50 @@ class EntryFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     billing: str = ""
+    work_type: int | None = None
+    approval: str = ""
+
+
+# What a row of All Timesheets (or the CSV) shows; not the tickets' and tasks'
+# descriptions, nor the invoice (a row says Invoiced from `invoice_line_id`).
+ENTRY_LIST_FIELDS = (
+    "date",
+    "minutes",
+    "description",
+    "employee_id",
+    "project_id",
+    "task_id",
+    "ticket_id",
+    "sale_line_id",
+    "invoice_line_id",
+    "work_type_id",
+    "non_billable",
+    "billed_minutes",
+    "billed_minutes_override",
+    "adjust_reason",
+    "adjusted_at",
+    "adjusted_by_id",
+    "approval_state",
+    "employee__username",
+    "employee__first_name",
+    "employee__last_name",
+    "project__name",
+    "task__name",
+    "ticket__subject",
+    "sale_line__order__name",
+    "work_type__name",
+    "work_type__billing",
+    "adjusted_by__username",
+    "adjusted_by__first_name",
+    "adjusted_by__last_name",
+)
 
 
 def entry_list(*, filters: EntryFilters) -> QuerySet[TimesheetEntry]:
-    """The filtered entries with what a row of the list (or the CSV) shows; not the
-    invoice (a row shows Billed from `invoice_line_id`): two joins fewer to plan."""
+    """The filtered entries with what a row of the list (or the CSV) shows, in one query."""
     qs = TimesheetEntry.objects.select_related(
-        "employee", "project", "task", "ticket", "sale_line__order"
-    ).only(  # not the tickets' and tasks' descriptions
-        "date",
-        "minutes",
-        "description",
-        "employee_id",
-        "project_id",
-        "task_id",
-        "ticket_id",
-        "sale_line_id",
-        "invoice_line_id",
-        "employee__username",
-        "employee__first_name",
-        "employee__last_name",
-        "project__name",
-        "task__name",
-        "ticket__subject",
-        "sale_line__order__name",
-    )
+        "employee", "project", "task", "ticket", "sale_line__order", "work_type", "adjusted_by"
+    ).only(*ENTRY_LIST_FIELDS)
     if filters.employee:
         qs = qs.filter(employee_id=filters.employee)
     if filters.project:
@@ -207,12 +342,16 @@ def entry_list(*, filters: EntryFilters) -> QuerySet[TimesheetEntry]:
         qs = qs.filter(date__gte=filters.date_from)
     if filters.date_to:
         qs = qs.filter(date__lte=filters.date_to)
+    if filters.work_type:
+        qs = qs.filter(work_type_id=filters.work_type)
+    if filters.approval:
+        qs = qs.filter(approval_state=filters.approval)
     if filters.billing == BILLED:
         qs = qs.filter(invoice_line__isnull=False)
     elif filters.billing == NOT_BILLED:
-        qs = qs.filter(sale_line__isnull=False, invoice_line__isnull=True)
+        qs = qs.filter(billable_q(), invoice_line__isnull=True)
     elif filters.billing == NON_BILLABLE:
-        qs = qs.filter(sale_line__isnull=True)
+        qs = qs.exclude(billable_q())
     return qs.order_by("-date", "-id")
 
 
@@ -251,17 +390,26 @@ def of_customer(customer_id: int):
     return _AnyOf("ticket_id", tickets) | _AnyOf("task_id", tasks) | _AnyOf("sale_line_id", lines)
 
 
+# The totals of All Timesheets: worked minutes, those of billable entries, billed minutes
+# (rule 28: what is or will be charged) and those already on an invoice.
+TOTALS = ("total", "billable", "billed", "invoiced")
+
+
+def _total_expressions() -> dict[str, Sum]:
+    return {
+        "total": Sum("minutes"),
+        "billable": Sum("minutes", filter=billable_q()),
+        "billed": Sum("billed_minutes"),
+        "invoiced": Sum("billed_minutes", filter=Q(invoice_line__isnull=False)),
+    }
+
+
 def entry_count_and_totals(entries: QuerySet[TimesheetEntry]) -> tuple[int, dict[str, int]]:
-    """Number of the filtered entries, and their total, billable and billed minutes, in
-    one query (the paginator takes its count from here: no second scan for a COUNT)."""
-    totals = entries.order_by().aggregate(
-        count=Count("id"),
-        total=Sum("minutes"),
-        billable=Sum("minutes", filter=Q(sale_line__isnull=False)),
-        billed=Sum("minutes", filter=Q(invoice_line__isnull=False)),
-    )
+    """Number of the filtered entries and their TOTALS, in one query (the paginator takes
+    its count from here: no second scan for a COUNT)."""
+    totals = entries.order_by().aggregate(count=Count("id"), **_total_expressions())
     count = totals.pop("count")
-    return count, {key: int(value or 0) for key, value in totals.items()}
+    return count, {key: int(totals[key] or 0) for key in TOTALS}
 
 
 def entry_page(
@@ -270,25 +418,128 @@ def entry_page(
     """Page `number` of the filtered entries with the count and the totals of all of
     them, in one query: window aggregates over every filtered row, computed before the
     LIMIT. (None, {}) for the count and totals when the page is past the last one."""
+    windows = {f"all_{key}": Window(total) for key, total in _total_expressions().items()}
     rows = list(
-        entries.annotate(
-            all_count=Window(Count("id")),
-            all_total=Window(Sum("minutes")),
-            all_billable=Window(Sum("minutes", filter=Q(sale_line__isnull=False))),
-            all_billed=Window(Sum("minutes", filter=Q(invoice_line__isnull=False))),
-        )[(number - 1) * per_page : number * per_page]
+        entries.annotate(all_count=Window(Count("id")), **windows)[
+            (number - 1) * per_page : number * per_page
+        ]
     )
     if not rows:
         if number > 1:
             return [], None, {}
-        return [], 0, {"total": 0, "billable": 0, "billed": 0}
+        return [], 0, dict.fromkeys(TOTALS, 0)
     first = rows[0]
-    totals = {
-        "total": int(first.all_total or 0),
-        "billable": int(first.all_billable or 0),
-        "billed": int(first.all_billed or 0),
-    }
+    totals = {key: int(getattr(first, f"all_{key}") or 0) for key in TOTALS}
     return rows, first.all_count, totals
+
+
+# --- Approvals (rule 33) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalFilters:
+    monday: datetime.date | None = None  # the week shown, Monday to Sunday
+    employee: int | None = None
+    customer: int | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalRow:
+    entry: TimesheetEntry
+    customer: str  # the ticket's customer, else the task's, else the order's
+    billed_if_approved: int
+
+
+# The Approvals page shows this many at most (the oldest first); the rest follow once
+# these are approved. Its form then posts at most 2 x 200 ids (a checkbox and a hidden
+# "shown" input a row), well under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000).
+APPROVAL_ROWS = 200
+
+_APPROVAL_FIELDS = (
+    "date",
+    "minutes",
+    "description",
+    "employee_id",
+    "project_id",
+    "task_id",
+    "ticket_id",
+    "sale_line_id",
+    "invoice_line_id",
+    "work_type_id",
+    "non_billable",
+    "billed_minutes",
+    "billed_minutes_override",
+    "approval_state",
+    "employee__username",
+    "employee__first_name",
+    "employee__last_name",
+    "project__name",
+    "task__name",
+    "task__customer__name",
+    "ticket__subject",
+    "ticket__customer__name",
+    "work_type__name",
+    "work_type__billing",
+    "sale_line__order__customer__name",
+    *(f"sale_line__{name}" for name in SaleOrderLine.ROUNDING_FIELDS),
+)
+
+
+def entries_to_approve(
+    *, filters: ApprovalFilters, limit: int = APPROVAL_ROWS
+) -> tuple[list[ApprovalRow], int]:
+    """The uninvoiced entries To approve that match the filters, oldest first, at most
+    `limit` of them, with how many match; each with its customer and the minutes it
+    will bill once approved (its line's rounding rule, its work type, an adjustment:
+    `timesheets.billing.billed_minutes`). Two queries at most."""
+    entries = TimesheetEntry.objects.filter(
+        approval_state=TimesheetEntry.TO_APPROVE, invoice_line__isnull=True
+    )
+    if filters.monday:
+        entries = entries.filter(
+            date__range=(filters.monday, filters.monday + datetime.timedelta(days=6))
+        )
+    if filters.employee:
+        entries = entries.filter(employee_id=filters.employee)
+    if filters.customer:
+        entries = entries.filter(of_customer(filters.customer))
+    shown = list(
+        entries.select_related(
+            "employee",
+            "project",
+            "task__customer",
+            "ticket__customer",
+            "work_type",
+            "sale_line__order__customer",
+        )
+        .only(*_APPROVAL_FIELDS)
+        .order_by("date", "employee_id", "id")[: limit + 1]
+    )
+    count = len(shown) if len(shown) <= limit else entries.count()
+    rows = []
+    for entry in shown[:limit]:
+        approved = copy.copy(entry)
+        approved.approval_state = TimesheetEntry.APPROVED
+        rows.append(
+            ApprovalRow(
+                entry=entry,
+                customer=_customer_name(entry),
+                billed_if_approved=billing.billed_minutes(
+                    approved, line=entry.sale_line, work_type=entry.work_type
+                ),
+            )
+        )
+    return rows, count
+
+
+def _customer_name(entry: TimesheetEntry) -> str:
+    if entry.ticket_id and entry.ticket.customer_id:
+        return entry.ticket.customer.name
+    if entry.task_id and entry.task.customer_id:
+        return entry.task.customer.name
+    if entry.sale_line_id:
+        return entry.sale_line.order.customer.name
+    return ""
 
 
 # --- Helpdesk teams overview -------------------------------------------------------------
@@ -326,9 +577,11 @@ class GridEntry(NamedTuple):
     task_id: int | None
     project_id: int
     invoice_line_id: int | None
+    work_type_id: int
     ticket_subject: str | None
     task_name: str | None
     project_name: str
+    work_type_name: str
 
     @property
     def is_locked(self) -> bool:
@@ -367,10 +620,11 @@ def day_label(day: datetime.date) -> str:
 
 @dataclass
 class GridRow:
-    key: str  # "ticket-12", "task-5" or "project-3"
+    key: str  # "ticket-12-w1", "task-5-w3" or "project-3-w1" (see RowKey)
     label: str
     url: str
     cells: list[GridCell]
+    work_type: str = ""
 
     @property
     def minutes(self) -> int:
@@ -397,20 +651,93 @@ class WeekGrid:
         return next((row for row in self.rows if row.key == key), None)
 
 
+MAX_PK = 2**63 - 1  # BigAutoField
+ROW_KINDS = ("ticket", "task", "project")
+
+
+class RowKey(NamedTuple):
+    """A row of the week grid: the ticket, task or project it logs on, and the work type
+    (rule 27: one row per target and work type). Written "ticket-12-w3"; "ticket-12",
+    without a work type, is the target's default one (a link or an Add line without a
+    choice)."""
+
+    kind: str  # one of ROW_KINDS
+    pk: int
+    work_type_id: int | None
+
+    @property
+    def text(self) -> str:
+        if self.work_type_id is None:
+            return f"{self.kind}-{self.pk}"
+        return f"{self.kind}-{self.pk}-w{self.work_type_id}"
+
+
+def _key_id(text: str) -> int | None:
+    # ASCII digits ("²".isdigit() too, and int("１２") is 12) that fit a bigint key.
+    if text.isascii() and text.isdigit() and int(text) <= MAX_PK:
+        return int(text)
+    return None
+
+
+def parse_row_key(key: object) -> RowKey | None:
+    """The RowKey a grid row's key names; None when malformed."""
+    parts = str(key).split("-")
+    if len(parts) not in (2, 3) or parts[0] not in ROW_KINDS:
+        return None
+    pk = _key_id(parts[1])
+    work_type_id = None
+    if len(parts) == 3:
+        work_type_id = _key_id(parts[2][1:]) if parts[2].startswith("w") else None
+        if work_type_id is None:
+            return None
+    return None if pk is None else RowKey(parts[0], pk, work_type_id)
+
+
 def row_key_of(entry: TimesheetEntry | GridEntry) -> str:
     if entry.ticket_id:
-        return f"ticket-{entry.ticket_id}"
-    if entry.task_id:
-        return f"task-{entry.task_id}"
-    return f"project-{entry.project_id}"
+        kind, pk = "ticket", entry.ticket_id
+    elif entry.task_id:
+        kind, pk = "task", entry.task_id
+    else:
+        kind, pk = "project", entry.project_id
+    return RowKey(kind, pk, entry.work_type_id).text
+
+
+def _with_work_type(key: RowKey, *, team_default: int | None, support: list[int]) -> RowKey:
+    """The key with its work type: as given, else the ticket team's default, else
+    "Support" (`support` caches its id across the keys of a page)."""
+    if key.work_type_id is not None:
+        return key
+    if team_default is None:
+        if not support:
+            support.append(WorkType.default().pk)
+        team_default = support[0]
+    return key._replace(work_type_id=team_default)
+
+
+def full_row_key(key: str) -> str | None:
+    """A row key with its work type ("ticket-12" -> "ticket-12-w1"); None if malformed."""
+    parsed = parse_row_key(key)
+    if parsed is None:
+        return None
+    team_default = None
+    if parsed.work_type_id is None and parsed.kind == "ticket":
+        team_default = (
+            Ticket.objects.filter(pk=parsed.pk)
+            .values_list("team__default_work_type_id", flat=True)
+            .first()
+        )
+    return _with_work_type(parsed, team_default=team_default, support=[]).text
 
 
 def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) -> WeekGrid:
-    """The employee's week: one row per ticket / task / project, one column per day.
+    """The employee's week: one row per ticket / task / project and work type, one column
+    per day.
 
-    Four queries at most whatever the number of rows: the week's entries (with their
-    ticket, task and project), then the tickets, the tasks and the projects of the extra
-    (empty) rows.
+    Six queries at most whatever the number of rows: the week's entries (with their
+    ticket, task, project and work type), then the tickets, the tasks, the projects and
+    the work types of the extra (empty) rows, and "Support" for an extra row without a
+    work type whose team has no default.
     """
     ticket_url, task_url, project_url = (
         url_of("helpdesk:ticket_detail"),
@@ -432,38 +759,27 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
             "task_id",
             "project_id",
             "invoice_line_id",
+            "work_type_id",
             "ticket__subject",
             "task__name",
             "project__name",
+            "work_type__name",
         )
     ]
-    labels: dict[str, tuple[str, str]] = {}
+    labels: dict[str, tuple[str, str, str]] = {}  # key -> label, url, work type
     for entry in entries:
         key = row_key_of(entry)
         if key in labels:
             continue
         if entry.ticket_id:
-            labels[key] = (
-                f"#{entry.ticket_id} {entry.ticket_subject}",
-                ticket_url(entry.ticket_id),
-            )
+            label = (f"#{entry.ticket_id} {entry.ticket_subject}", ticket_url(entry.ticket_id))
         elif entry.task_id:
-            labels[key] = (entry.task_name, task_url(entry.task_id))
+            label = (entry.task_name, task_url(entry.task_id))
         else:
-            labels[key] = (entry.project_name, project_url(entry.project_id))
-    extra = parse_row_keys([key for key in extra_keys if key not in labels])
-    if extra["ticket"]:
-        for ticket in Ticket.objects.filter(pk__in=extra["ticket"]):
-            labels[f"ticket-{ticket.pk}"] = (
-                f"#{ticket.pk} {ticket.subject}",
-                ticket_url(ticket.pk),
-            )
-    if extra["task"]:
-        for task in Task.objects.filter(pk__in=extra["task"]):
-            labels[f"task-{task.pk}"] = (task.name, task_url(task.pk))
-    if extra["project"]:  # a project row whose last entry was just cleared
-        for project in Project.objects.filter(pk__in=extra["project"]):
-            labels[f"project-{project.pk}"] = (project.name, project_url(project.pk))
+            label = (entry.project_name, project_url(entry.project_id))
+        labels[key] = (*label, entry.work_type_name)
+    for key, label in _extra_rows(extra_keys, known=labels):
+        labels[key] = label
     cells: dict[tuple[str, datetime.date], GridCell] = {}
     for key in labels:
         for day in days:
@@ -471,57 +787,113 @@ def week_grid(*, employee, monday: datetime.date, extra_keys: list[str] = ()) ->
     for entry in entries:
         cells[(row_key_of(entry), entry.date)].add(entry)
     rows = [
-        GridRow(key=key, label=label, url=url, cells=[cells[(key, day)] for day in days])
-        for key, (label, url) in labels.items()
+        GridRow(
+            key=key,
+            label=label,
+            url=url,
+            work_type=work_type,
+            cells=[cells[(key, day)] for day in days],
+        )
+        for key, (label, url, work_type) in labels.items()
     ]
     return WeekGrid(monday=monday, days=days, rows=rows)
 
 
-MAX_PK = 2**63 - 1  # BigAutoField
-
-
-def parse_row_keys(keys) -> dict[str, list[int]]:
-    """'ticket-12' / 'task-5' / 'project-3' keys by kind; malformed keys are ignored."""
-    parsed: dict[str, list[int]] = {"ticket": [], "task": [], "project": []}
+def _extra_rows(
+    extra_keys, *, known: dict[str, tuple[str, str, str]]
+) -> list[tuple[str, tuple[str, str, str]]]:
+    """The (empty) rows added to the grid that no entry of the week has: (key, (label,
+    url, work type)), in the order asked; unknown tickets, tasks, projects and work types
+    are left out."""
+    keys = [key for key in map(parse_row_key, extra_keys) if key is not None]
+    if not keys:
+        return []
+    ids = {kind: {key.pk for key in keys if key.kind == kind} for kind in ROW_KINDS}
+    tickets = {}
+    if ids["ticket"]:
+        tickets = {
+            pk: (subject, team_default)
+            for pk, subject, team_default in Ticket.objects.filter(
+                pk__in=ids["ticket"]
+            ).values_list("pk", "subject", "team__default_work_type_id")
+        }
+    tasks = (
+        dict(Task.objects.filter(pk__in=ids["task"]).values_list("pk", "name"))
+        if ids["task"]
+        else {}
+    )
+    projects = (
+        dict(Project.objects.filter(pk__in=ids["project"]).values_list("pk", "name"))
+        if ids["project"]
+        else {}
+    )
+    support: list[int] = []
+    complete = []
     for key in keys:
-        kind, _, pk = str(key).partition("-")
-        # ASCII digits ("²".isdigit() too, and int("１２") is 12) that fit a bigint key.
-        if kind in parsed and pk.isascii() and pk.isdigit() and int(pk) <= MAX_PK:
-            parsed[kind].append(int(pk))
-    return parsed
+        if key.kind == "ticket" and key.pk not in tickets:
+            continue
+        team_default = tickets[key.pk][1] if key.kind == "ticket" else None
+        complete.append(_with_work_type(key, team_default=team_default, support=support))
+    complete = [key for key in complete if key.text not in known]
+    if not complete:
+        return []
+    names = dict(
+        WorkType.objects.filter(pk__in={key.work_type_id for key in complete}).values_list(
+            "pk", "name"
+        )
+    )
+    ticket_url, task_url, project_url = (
+        url_of("helpdesk:ticket_detail"),
+        url_of("projects:task_detail"),
+        url_of("projects:project_detail"),
+    )
+    rows: dict[str, tuple[str, str, str]] = {}
+    for key in complete:
+        work_type = names.get(key.work_type_id)
+        if work_type is None or key.text in rows:
+            continue
+        if key.kind == "ticket":
+            rows[key.text] = (f"#{key.pk} {tickets[key.pk][0]}", ticket_url(key.pk), work_type)
+        elif key.kind == "task" and key.pk in tasks:
+            rows[key.text] = (tasks[key.pk], task_url(key.pk), work_type)
+        elif key.kind == "project" and key.pk in projects:
+            rows[key.text] = (projects[key.pk], project_url(key.pk), work_type)
+    return list(rows.items())
 
 
 def row_target(key: str) -> dict:
-    """The ticket / task / project a grid row logs on, as timesheet_log keyword arguments.
+    """The ticket / task / project and the work type a grid row logs with, as
+    timesheet_log keyword arguments (the key with its work type: `full_row_key`).
 
     Raises the model's DoesNotExist for an unknown key.
     """
-    parsed = parse_row_keys([key])
-    if parsed["ticket"]:
-        return {
-            "ticket": Ticket.objects.select_related("team__project", "task").get(
-                pk=parsed["ticket"][0]
-            )
-        }
-    if parsed["task"]:
-        return {"task": Task.objects.select_related("project").get(pk=parsed["task"][0])}
-    if parsed["project"]:
-        return {"project": Project.objects.get(pk=parsed["project"][0])}
-    raise TimesheetEntry.DoesNotExist(f"Unknown row {key!r}.")
+    parsed = parse_row_key(key)
+    if parsed is None or parsed.work_type_id is None:
+        raise TimesheetEntry.DoesNotExist(f"Unknown row {key!r}.")
+    target: dict = {"work_type": parsed.work_type_id}
+    if parsed.kind == "ticket":
+        target["ticket"] = Ticket.objects.select_related("team__project", "task").get(pk=parsed.pk)
+    elif parsed.kind == "task":
+        target["task"] = Task.objects.select_related("project").get(pk=parsed.pk)
+    else:
+        target["project"] = Project.objects.get(pk=parsed.pk)
+    return target
 
 
 def cell_entries(*, employee, key: str, date: datetime.date) -> list[TimesheetEntry]:
-    """The employee's entries of one grid cell."""
-    parsed = parse_row_keys([key])
-    qs = TimesheetEntry.objects.filter(employee=employee, date=date)
-    if parsed["ticket"]:
-        qs = qs.filter(ticket_id=parsed["ticket"][0])
-    elif parsed["task"]:
-        qs = qs.filter(task_id=parsed["task"][0], ticket__isnull=True)
-    elif parsed["project"]:
-        qs = qs.filter(project_id=parsed["project"][0], task__isnull=True, ticket__isnull=True)
-    else:
+    """The employee's entries of one grid cell (of its row's target and work type)."""
+    parsed = parse_row_key(key)
+    if parsed is None or parsed.work_type_id is None:
         return []
+    qs = TimesheetEntry.objects.filter(
+        employee=employee, date=date, work_type_id=parsed.work_type_id
+    )
+    if parsed.kind == "ticket":
+        qs = qs.filter(ticket_id=parsed.pk)
+    elif parsed.kind == "task":
+        qs = qs.filter(task_id=parsed.pk, ticket__isnull=True)
+    else:
+        qs = qs.filter(project_id=parsed.pk, task__isnull=True, ticket__isnull=True)
     return list(qs.order_by("id"))
 
 

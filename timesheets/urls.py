@@ -8,6 +8,9 @@ urlpatterns = [
     path("cell/", views.week_cell, name="week_cell"),
     path("all/", views.all_entries, name="all"),
     path("all/export.csv", views.export_csv, name="export_csv"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/approve/", views.approve, name="approve"),
+    path("entries/<int:entry_pk>/billed/", views.entry_billed, name="entry_billed"),
 ]
 # The entries panel of a ticket (its Timesheets tab) and of a task.
 for kind in ("ticket", "task"):

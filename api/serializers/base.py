@@ -3,6 +3,7 @@
 from fractions import Fraction
 
 from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.filters import MAX_ID
@@ -98,3 +99,11 @@ class MinutesAsHoursField(serializers.DecimalField):
 
     def to_representation(self, value):
         return super().to_representation(round_half_up(Fraction(int(value or 0), 60)))
+
+
+def named_choice_field(name: str, choices) -> type[serializers.ChoiceField]:
+    """A choice field with its own schema component `name` (two fields of one name but
+    other choices, such as tasks' and tickets' stages, would otherwise collide)."""
+    values = [value for value, _label in choices]
+    field = type(name, (serializers.ChoiceField,), {})
+    return extend_schema_field({"type": "string", "enum": values}, component_name=name)(field)

@@ -1,4 +1,5 @@
-"""Configuration records: settings, the company, units, customers, products, projects, teams."""
+"""Configuration records: settings, the company, units, customers, products, projects, teams,
+work types."""
 
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
@@ -8,18 +9,49 @@ from api.serializers.base import (
     CountryCodeField,
     IdRelatedField,
     MinutesAsHoursField,
+    PlainDateField,
+    named_choice_field,
     read_decimal,
 )
 from core.models import AppSettings, Company
 from helpdesk.models import HelpdeskTeam
 from projects.models import Project
-from sales.models import Customer, Product, Uom
+from sales.models import Customer, Product, Uom, WorkType
+
+LOCK_DATE_HELP = (
+    "Timesheets locked up to (DOMAIN.md rule 34): no entry or invoice dated on or before "
+    "it is created or changed; null: no lock. Not after today."
+)
 
 
 class SettingsSerializer(ApiModelSerializer):
+    """`timesheets_locked_until` is the lock date's name; `timesheets_locked_up_to`, its
+    first name, is kept for the clients that use it (the same value, either may be sent)."""
+
+    timesheets_locked_until = PlainDateField(
+        source="timesheets_locked_up_to", required=False, allow_null=True, help_text=LOCK_DATE_HELP
+    )
+
     class Meta:
         model = AppSettings
-        fields = ["timesheets_enabled", "uom_enabled", "timesheets_locked_up_to"]
+        fields = [
+            "timesheets_enabled",
+            "uom_enabled",
+            "timesheets_locked_until",
+            "timesheets_locked_up_to",
+        ]
+        extra_kwargs = {
+            "timesheets_locked_up_to": {"help_text": "Deprecated: `timesheets_locked_until`."}
+        }
+
+    def validate(self, attrs):
+        names = ("timesheets_locked_until", "timesheets_locked_up_to")
+        given = [self.initial_data[name] for name in names if name in self.initial_data]
+        if len(given) == 2 and given[0] != given[1]:
+            raise serializers.ValidationError(
+                {"timesheets_locked_until": ["Send one lock date (timesheets_locked_until)."]}
+            )
+        return attrs
 
 
 class CompanySerializer(ApiModelSerializer):
@@ -121,9 +153,18 @@ class ProductSerializer(ApiModelSerializer):
             "invoice_policy",
             "service_tracking",
             "project",
+            "rounding_increment",
+            "rounding_mode",
+            "minimum_minutes",
         ]
         extra_kwargs = {
             "tax_rate": {"help_text": "Percent, 0 to 100."},
+            "rounding_increment": {
+                "help_text": "Billed time is rounded to this many minutes per entry (1: none); "
+                "copied to each new order line."
+            },
+            "rounding_mode": {"help_text": "`up`, or `nearest` (half up)."},
+            "minimum_minutes": {"help_text": "An entry is billed at least this long (0: none)."},
             "vat_category": {"help_text": "S (standard, with its rate), Z, E or AE: 0%."},
             "vat_exemption_reason": {"help_text": "Needed for E (exempt)."},
         }
@@ -147,5 +188,51 @@ class TeamSerializer(ApiModelSerializer):
 
     class Meta:
         model = HelpdeskTeam
-        fields = ["id", "name", "use_timesheets", "project", "members"]
-        extra_kwargs = {"use_timesheets": {"help_text": "Timesheet on Ticket."}}
+        fields = [
+            "id",
+            "name",
+            "use_timesheets",
+            "project",
+            "members",
+            "default_work_type",
+            "approve_time",
+        ]
+        extra_kwargs = {
+            "use_timesheets": {"help_text": "Timesheet on Ticket."},
+            "default_work_type": {
+                "help_text": "The work type of time logged on the team's tickets unless one is "
+                "given; null: Support."
+            },
+            "approve_time": {
+                "help_text": "Approve time before billing: entries start `to_approve` and are "
+                "billed once a manager approved them."
+            },
+        }
+
+    def validate_default_work_type(self, work_type: WorkType | None) -> WorkType | None:
+        current = self.instance.default_work_type_id if self.instance else None
+        if work_type is not None and not work_type.active and work_type.pk != current:
+            raise serializers.ValidationError(f"{work_type} is archived.")
+        return work_type
+
+
+WorkTypeBillingField = named_choice_field("WorkTypeBilling", WorkType.BILLING_CHOICES)
+
+
+class WorkTypeSerializer(ApiModelSerializer):
+    """DOMAIN.md rule 27: `billable` entries are billed by their line's rounding rule,
+    `no_charge` ones show on the invoice at 0:00, `non_billable` ones never do."""
+
+    billing = WorkTypeBillingField(
+        choices=WorkType.BILLING_CHOICES,
+        required=False,
+        help_text="`billable` (default), `no_charge` (on the invoice at 0:00) or "
+        "`non_billable` (never on an invoice).",
+    )
+
+    class Meta:
+        model = WorkType
+        fields = ["id", "name", "billing", "active"]
+        extra_kwargs = {
+            "active": {"help_text": "An archived work type is not offered for new time."}
+        }

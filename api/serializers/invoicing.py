@@ -1,8 +1,17 @@
 """Invoices, credit notes and payments. Shapes only: the invoicing services own every rule."""
 
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import ApiModelSerializer, IdRelatedField, PlainDateField, read_decimal
+from api.serializers.base import (
+    ApiModelSerializer,
+    IdRelatedField,
+    PlainDateField,
+    PlainDecimalField,
+    read_decimal,
+)
 from invoicing.models import Invoice, InvoiceLine, Payment, PeppolHandover
 
 
@@ -10,6 +19,18 @@ class InvoiceLineSerializer(ApiModelSerializer):
     amount = read_decimal(help_text="Untaxed amount of the line.")
     timesheets = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text="Ids of the timesheet entries this line bills."
+    )
+    # A plain string, not an enum: drf-spectacular would name it like other enums.
+    credit_mode = serializers.CharField(
+        read_only=True,
+        help_text='Credit note lines: "reversal" (the whole line, its entries billed again) '
+        'or "write_down" (a quantity, the entries stay billed); "" elsewhere (and on credit '
+        "notes made before write-downs, which are reversals).",
+    )
+    qty_written_down = read_decimal(
+        help_text="Invoice lines: the quantity its entries made that the line does not bill "
+        "(its quantity lowered on the draft; counted as written down once posted). "
+        "Reversals: the written-down quantity they undo."
     )
 
     class Meta:
@@ -26,6 +47,8 @@ class InvoiceLineSerializer(ApiModelSerializer):
             "vat_exemption_reason",
             "amount",
             "timesheets",
+            "credit_mode",
+            "qty_written_down",
         ]
         read_only_fields = fields
 
@@ -126,11 +149,78 @@ class InvoiceValidateSerializer(serializers.Serializer):
     invoice_date = PlainDateField(required=False, help_text="Defaults to today.")
 
 
+class CreditLineSerializer(serializers.Serializer):
+    """One line of a credit note: reverse it, or write a quantity of it down (rule 31)."""
+
+    line = IdRelatedField(queryset=InvoiceLine.objects.all())
+    mode = serializers.ChoiceField(
+        choices=[InvoiceLine.REVERSAL, InvoiceLine.WRITE_DOWN], default=InvoiceLine.REVERSAL
+    )
+    quantity = PlainDecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+    def validate(self, attrs):
+        if attrs["mode"] == InvoiceLine.WRITE_DOWN and attrs.get("quantity") is None:
+            raise serializers.ValidationError({"quantity": "Give the quantity to write down."})
+        if attrs["mode"] == InvoiceLine.REVERSAL and attrs.get("quantity") is not None:
+            raise serializers.ValidationError(
+                {"quantity": "A reversal credits the whole line: give no quantity."}
+            )
+        return attrs
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "The id of a line to reverse."},
+            {
+                "type": "object",
+                "properties": {
+                    "line": {"type": "integer"},
+                    "mode": {"type": "string", "enum": ["reversal", "write_down"]},
+                    "quantity": {
+                        "type": "string",
+                        "format": "decimal",
+                        "description": "For a write-down: more than 0, at most what is "
+                        "left of the line's quantity.",
+                    },
+                },
+                "required": ["line"],
+            },
+        ]
+    }
+)
+class CreditLineField(serializers.Field):
+    """A line id (a reversal) or `{"line": id, "mode": ..., "quantity": ...}`."""
+
+    default_error_messages = {
+        # (str.format: the braces are doubled)
+        "shape": 'Give a line id, or {{"line": id, "mode": "reversal"}} or '
+        '{{"line": id, "mode": "write_down", "quantity": "1.50"}}.'
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            item = CreditLineSerializer(data=data)
+        elif isinstance(data, int | str) and not isinstance(data, bool):
+            item = CreditLineSerializer(data={"line": data})
+        else:
+            self.fail("shape")
+        item.is_valid(raise_exception=True)
+        return dict(item.validated_data)
+
+    def to_representation(self, value):
+        return value
+
+
 class CreditNoteSerializer(serializers.Serializer):
     lines = serializers.ListField(
-        child=IdRelatedField(queryset=InvoiceLine.objects.all()),
+        child=CreditLineField(),
         required=False,
-        help_text="Ids of this invoice's lines to credit; none means all.",
+        help_text='This invoice\'s lines to credit, each an id (reversed) or {"line": id, '
+        '"mode": "reversal"} or {"line": id, "mode": "write_down", "quantity": "1.50"}; '
+        "none reverses every line not reversed yet.",
     )
 
 

@@ -1,5 +1,6 @@
 """Sale orders and their lines. Shapes only: the sales services own every rule."""
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from api.serializers.base import (
@@ -17,6 +18,7 @@ from sales.models import (
     SaleOrder,
     SaleOrderLine,
     VatCategory,
+    WorkType,
 )
 
 LINE_INPUT_FIELDS = (
@@ -27,6 +29,11 @@ LINE_INPUT_FIELDS = (
     "tax_rate",
     "vat_category",
     "vat_exemption_reason",
+    "rounding_increment",
+    "rounding_mode",
+    "minimum_minutes",
+    "rate_work_type",
+    "rate_employee",
 )
 
 
@@ -63,10 +70,28 @@ class OrderLineSerializer(ApiModelSerializer):
     )
     qty_delivered = read_decimal()
     qty_invoiced = read_decimal()
+    qty_written_down = read_decimal(help_text="Quantities written down (rule 31).")
     qty_to_invoice = read_decimal()
     invoice_status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
     remaining_hours = read_decimal(
         allow_null=True, help_text="Prepaid lines: ordered minus delivered, in hours."
+    )
+    qty_written_down = read_decimal(
+        help_text="Written down on posted credit notes: never billed again (rule 31)."
+    )
+    rate_work_type = IdRelatedField(
+        queryset=WorkType.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Rate line for this work type (rule 30): the order's entries of this work "
+        "type are billed on this line once the order is confirmed. null: none.",
+    )
+    rate_employee = IdRelatedField(
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Rate line for this employee (user id); with `rate_work_type` too, for "
+        "that employee's entries of that work type. null: none.",
     )
     task = serializers.SerializerMethodField()
 
@@ -85,12 +110,34 @@ class OrderLineSerializer(ApiModelSerializer):
             "vat_exemption_reason",
             "qty_delivered",
             "qty_invoiced",
+            "qty_written_down",
             "qty_to_invoice",
             "invoice_status",
             "remaining_hours",
+            "qty_written_down",
+            "rounding_increment",
+            "rounding_mode",
+            "minimum_minutes",
+            "rate_work_type",
+            "rate_employee",
             "task",
         ]
         read_only_fields = ["order", "uom"]
+        extra_kwargs = {
+            "rounding_increment": {
+                "required": False,
+                "help_text": "Minutes (1: no rounding); defaults to the product's.",
+            },
+            "rounding_mode": {
+                "required": False,
+                "help_text": "`up`, or `nearest` (half up); defaults to the product's.",
+            },
+            "minimum_minutes": {
+                "required": False,
+                "help_text": "Billed at least this long per entry (0: none); defaults to the "
+                "product's.",
+            },
+        }
 
     def get_task(self, line: SaleOrderLine) -> int | None:
         tasks = line.tasks.all()  # prefetched; at most one (unique constraint)

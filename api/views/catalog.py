@@ -1,14 +1,15 @@
-"""Settings, the company, units, customers, products, projects and teams.
+"""Settings, the company, units, customers, products, projects, teams and work types.
 
 These configuration rows have no business service beyond their model's
 `clean()`, except projects (`projects.services.project_create`).
 """
 
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
 from api import selectors
-from api.filters import ChoiceFilter, IdFilter, choice_values
+from api.filters import BoolFilter, ChoiceFilter, IdFilter, choice_values
 from api.serializers.catalog import (
     CompanySerializer,
     CustomerSerializer,
@@ -17,13 +18,14 @@ from api.serializers.catalog import (
     SettingsSerializer,
     TeamSerializer,
     UomSerializer,
+    WorkTypeSerializer,
 )
 from api.views.base import ApiReadOnlyViewSet, ApiViewMixin, ApiViewSet, save_record
 from core import roles
 from core.models import AppSettings, Company
 from helpdesk.models import HelpdeskTeam
 from projects.services import project_create
-from sales.models import Customer, Product, Uom
+from sales.models import Customer, Product, RoundingMode, Uom, WorkType
 
 
 @extend_schema(tags=["configuration"])
@@ -98,7 +100,24 @@ class ProductViewSet(ConfigViewSet):
     query_filters = [
         ChoiceFilter("type", choices=choice_values(Product.TYPE_CHOICES)),
         ChoiceFilter("invoice_policy", choices=choice_values(Product.POLICY_CHOICES)),
+        ChoiceFilter("rounding_mode", choices=tuple(RoundingMode.values)),
         IdFilter("project"),
+    ]
+
+
+@extend_schema(tags=["configuration"])
+class WorkTypeViewSet(ConfigViewSet):
+    """Work types (DOMAIN.md rule 27); everyone reads them, admins change them. One in
+    use is archived (`active: false`), never deleted: entries and rate lines keep it."""
+
+    queryset = WorkType.objects.all()
+    serializer_class = WorkTypeSerializer
+    read_role = staticmethod(roles.is_helpdesk_user)
+    write_role = staticmethod(roles.is_admin)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    query_filters = [
+        ChoiceFilter("billing", choices=choice_values(WorkType.BILLING_CHOICES)),
+        BoolFilter("active", when_true=Q(active=True)),
     ]
 
 
@@ -124,7 +143,11 @@ class TeamViewSet(ConfigViewSet):
     read_role = staticmethod(roles.is_helpdesk_user)
     write_role = staticmethod(roles.is_admin)
     many_to_many = ("members",)
-    query_filters = [IdFilter("project")]
+    query_filters = [
+        IdFilter("project"),
+        IdFilter("default_work_type"),
+        BoolFilter("approve_time", when_true=Q(approve_time=True)),
+    ]
 
     def get_queryset(self):
         return selectors.teams_qs()

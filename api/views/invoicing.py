@@ -104,15 +104,18 @@ class InvoiceViewSet(ApiReadOnlyViewSet):
         serializer_class=CreditNoteSerializer,
     )
     def credit_note(self, request, pk=None):
-        """A posted credit note for all lines, or the given ones; returns the credit note."""
+        """A posted credit note reversing every line not reversed yet, or the lines given
+        (each reversed, or written down by a quantity); returns the credit note."""
         invoice = self.get_object()
         data = self.validated_input(CreditNoteSerializer)
         lines = data.get("lines") or None
-        if lines and any(line.invoice_id != invoice.pk for line in lines):
+        if lines and any(item["line"].invoice_id != invoice.pk for item in lines):
             return Response(
                 {"lines": [f"Give ids of the lines of {invoice}."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if lines is not None:
+            lines = [{**item, "line": item["line"].pk} for item in lines]
         credit = invoicing_services.invoice_credit(invoice=invoice, lines=lines, actor=request.user)
         return self._respond(credit, status.HTTP_201_CREATED)
 

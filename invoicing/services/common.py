@@ -144,31 +144,46 @@ def invoiced_by_sale_line(line_ids) -> dict[int, Decimal]:
     return dict(rows.values_list("pk", "invoiced"))
 
 
-def invoiced_quantity() -> Coalesce:
-    """DOMAIN.md rule 15 as an expression over an order line (`OuterRef("pk")`):
-    quantities on invoices that are not cancelled (drafts count) minus quantities on
-    posted credit notes."""
+_QUANTITY = DecimalField(max_digits=14, decimal_places=2)
+_CUSTOMER_INVOICE = Q(invoice__move_type=Invoice.INVOICE)
+_POSTED_CREDIT = Q(invoice__move_type=Invoice.CREDIT_NOTE, invoice__state=Invoice.POSTED)
+# A credit note line without a mode was made before rule 31: a reversal (migration 0012).
+_POSTED_REVERSAL = _POSTED_CREDIT & ~Q(credit_mode=InvoiceLine.WRITE_DOWN)
+_POSTED_WRITE_DOWN = _POSTED_CREDIT & Q(credit_mode=InvoiceLine.WRITE_DOWN)
+
+
+def _per_sale_line(*cases: When) -> Coalesce:
+    """Σ over an order line's invoice lines (`OuterRef("pk")`) of the first case that
+    matches each, as one correlated subquery (0 where none does)."""
     per_line = (
         InvoiceLine.objects.filter(sale_line_id=OuterRef("pk"))
         .order_by()
         .values("sale_line_id")
-        .annotate(
-            invoiced=Sum(
-                Case(
-                    When(
-                        Q(invoice__move_type=Invoice.INVOICE) & ~Q(invoice__state=Invoice.CANCEL),
-                        then=F("quantity"),
-                    ),
-                    When(
-                        invoice__move_type=Invoice.CREDIT_NOTE,
-                        invoice__state=Invoice.POSTED,
-                        then=-F("quantity"),
-                    ),
-                    default=Value(ZERO),
-                )
-            )
-        )
-        .values("invoiced")
+        .annotate(total=Sum(Case(*cases, default=Value(ZERO), output_field=_QUANTITY)))
+        .values("total")
     )
-    quantity = DecimalField(max_digits=14, decimal_places=2)
-    return Coalesce(Subquery(per_line, output_field=quantity), Value(ZERO), output_field=quantity)
+    return Coalesce(Subquery(per_line, output_field=_QUANTITY), Value(ZERO), output_field=_QUANTITY)
+
+
+def invoiced_quantity() -> Coalesce:
+    """DOMAIN.md rule 15 as rule 31 refines it, over an order line (`OuterRef("pk")`):
+    what lines of customer invoices that are not cancelled (drafts count) made of it,
+    billed or written down (quantity + qty_written_down), minus the same on lines of
+    posted reversals. A write-down credit note leaves it as it is: the quantity it
+    credits is never billed again."""
+    made = F("quantity") + F("qty_written_down")
+    return _per_sale_line(
+        When(_CUSTOMER_INVOICE & ~Q(invoice__state=Invoice.CANCEL), then=made),
+        When(_POSTED_REVERSAL, then=-made),
+    )
+
+
+def written_down_quantity() -> Coalesce:
+    """DOMAIN.md rule 31 over an order line (`OuterRef("pk")`): what posted customer
+    invoices wrote down (a draft line's quantity lowered), minus what posted reversals
+    of those lines undid, plus the quantities of posted write-down credit notes."""
+    return _per_sale_line(
+        When(_CUSTOMER_INVOICE & Q(invoice__state=Invoice.POSTED), then=F("qty_written_down")),
+        When(_POSTED_REVERSAL, then=-F("qty_written_down")),
+        When(_POSTED_WRITE_DOWN, then=F("quantity")),
+    )

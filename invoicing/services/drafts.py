@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from core.errors import ConflictError
 from core.history import attribute_to, history_record_created
@@ -42,8 +42,16 @@ from invoicing.services.common import (
     parse_date,
     parse_decimal,
     require_draft,
+    written_down_quantity,
 )
-from sales.models import LINE_QUANTITY_MAX, PRICE_UNIT_MAX, SaleOrder, SaleOrderLine, Uom
+from sales.models import (
+    LINE_QUANTITY_MAX,
+    PRICE_UNIT_MAX,
+    SaleOrder,
+    SaleOrderLine,
+    Uom,
+    WorkType,
+)
 from timesheets.models import TimesheetEntry
 
 
@@ -54,7 +62,7 @@ class PlannedLine:
     sale_line: SaleOrderLine
     quantity: Decimal
     entry_ids: list[int] = field(default_factory=list)
-    minutes: int = 0
+    minutes: int = 0  # billed minutes of the entries (rule 28), not worked minutes
 
     @property
     def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
@@ -62,7 +70,8 @@ class PlannedLine:
 
     @property
     def hours(self) -> Decimal:
-        """Hours billed: entry minutes for delivered lines, the converted quantity otherwise."""
+        """Hours billed: the entries' billed minutes for delivered lines, the converted
+        quantity otherwise."""
         uom = self.sale_line.uom
         if self.entry_ids:
             return Decimal(self.minutes) / 60
@@ -86,20 +95,35 @@ def invoice_period(
     return period_start, end
 
 
+def billable_entries() -> QuerySet[TimesheetEntry]:
+    """The entries an invoice may bill (DOMAIN.md rules 27, 28, 33): not marked
+    non-billable, of a work type that is not Non-billable, not waiting for approval.
+
+    No-charge and written-off entries (billed 0:00) are billable in this sense: the
+    invoice links them, so its appendix shows them to the customer. The work types
+    come from an uncorrelated `IN (SELECT ...)` over a handful of rows, evaluated once
+    per statement: the entries' query joins nothing and costs no extra round trip.
+    """
+    work_types = WorkType.objects.exclude(billing=WorkType.NON_BILLABLE).values("pk")
+    return TimesheetEntry.objects.filter(non_billable=False, work_type_id__in=work_types).exclude(
+        approval_state=TimesheetEntry.TO_APPROVE
+    )
+
+
 def plan_lines(
     lines: list[SaleOrderLine], *, start: date | None, end: date | None, lock: bool
 ) -> list[PlannedLine]:
-    """DOMAIN.md rules 19-20 for lines of confirmed orders (uom, order selected).
+    """DOMAIN.md rules 19-20 and 28 for lines of confirmed orders (uom, order selected).
 
-    Ordered policy: ordered - invoiced, no entries. Delivered policy: the entries not
-    yet billed in the period, and a quantity that brings invoiced up to the minutes of
-    every billed entry (these included) summed and converted once: no rounding drift.
-    Only lines with a positive quantity are planned.
+    Ordered policy: ordered - invoiced, no entries. Delivered policy: the billable
+    entries (`billable_entries`) not yet billed in the period, and a quantity that
+    brings invoiced up to the billed minutes of every billed entry (these included)
+    summed and converted once: no rounding drift. Only lines with a positive quantity
+    are planned: entries billed 0:00 on a line with nothing else to bill wait for the
+    line's next invoice.
     """
     delivered_ids = [line.pk for line in lines if not line.is_prepaid]
-    unbilled = TimesheetEntry.objects.filter(
-        sale_line_id__in=delivered_ids, invoice_line__isnull=True
-    )
+    unbilled = billable_entries().filter(sale_line_id__in=delivered_ids, invoice_line__isnull=True)
     if start:
         unbilled = unbilled.filter(date__gte=start)
     if end:
@@ -108,14 +132,14 @@ def plan_lines(
         unbilled = unbilled.select_for_update(skip_locked=True, of=("self",))
     new_entries: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for entry_id, line_id, minutes in unbilled.order_by("pk").values_list(
-        "pk", "sale_line_id", "minutes"
+        "pk", "sale_line_id", "billed_minutes"
     ):
         new_entries[line_id].append((entry_id, minutes))
     billed_minutes = dict(
         TimesheetEntry.objects.filter(sale_line_id__in=delivered_ids, invoice_line__isnull=False)
         .order_by()
         .values("sale_line_id")
-        .annotate(minutes=Sum("minutes"))
+        .annotate(minutes=Sum("billed_minutes"))
         .values_list("sale_line_id", "minutes")
     )
     invoiced = invoiced_by_sale_line([line.pk for line in lines])
@@ -128,7 +152,7 @@ def plan_lines(
         else:
             entries = new_entries.get(line.pk, [])
             minutes = sum(m for _, m in entries)
-            total = billed_minutes.get(line.pk, 0) + minutes
+            total = (billed_minutes.get(line.pk) or 0) + minutes
             planned_line = PlannedLine(
                 sale_line=line,
                 quantity=line.uom.minutes_to_qty(total) - invoiced_before,
@@ -316,9 +340,9 @@ def _create_drafts(
 
 
 def sale_lines_recompute_invoiced(*, line_ids) -> None:
-    """Write `qty_invoiced` of these order lines from their invoice lines (rule 15),
-    under a lock on the lines, in one set-based UPDATE: idempotent, so it also heals
-    a wrong figure."""
+    """Write `qty_invoiced` (rule 15 as rule 31 refines it) and `qty_written_down` of
+    these order lines from their invoice lines, under a lock on the lines, in one
+    set-based UPDATE: idempotent, so it also heals a wrong figure."""
     line_ids = sorted({int(pk) for pk in line_ids if pk is not None})
     if not line_ids:
         return
@@ -332,7 +356,9 @@ def sale_lines_recompute_invoiced(*, line_ids) -> None:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        SaleOrderLine.objects.filter(pk__in=line_ids).update(qty_invoiced=invoiced_quantity())
+        SaleOrderLine.objects.filter(pk__in=line_ids).update(
+            qty_invoiced=invoiced_quantity(), qty_written_down=written_down_quantity()
+        )
 
 
 def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
@@ -352,7 +378,7 @@ def _draft_line_for_change(line: InvoiceLine, *, action: str) -> tuple[Invoice, 
     invoice = invoice_lock(invoice_id=line.invoice_id)
     require_draft(invoice, action=action)
     try:
-        return invoice, InvoiceLine.objects.select_related("uom").get(pk=line.pk)
+        return invoice, InvoiceLine.objects.select_related("uom", "sale_line__uom").get(pk=line.pk)
     except InvoiceLine.DoesNotExist:
         raise ValidationError("This invoice line does not exist (any more).") from None
 
@@ -364,6 +390,25 @@ def _invoice_save_totals(invoice: Invoice) -> None:
     )
 
 
+def _made_by_entries(line: InvoiceLine) -> Decimal | None:
+    """What the entries a Delivered-policy draft line bills make of it (rule 20): the
+    billed minutes of every entry billed on the order line, converted once, minus what
+    the order line's other invoice lines account for. None for a line billing no
+    entries (prepaid, or a Delivered line without entries)."""
+    sale_line = line.sale_line
+    if sale_line is None or sale_line.is_prepaid:
+        return None
+    if not TimesheetEntry.objects.filter(invoice_line=line).exists():
+        return None
+    billed = TimesheetEntry.objects.filter(
+        sale_line_id=sale_line.pk, invoice_line__isnull=False
+    ).aggregate(total=Sum("billed_minutes"))["total"]
+    others = invoiced_by_sale_line([sale_line.pk]).get(sale_line.pk, ZERO) - (
+        line.quantity + line.qty_written_down
+    )
+    return sale_line.uom.minutes_to_qty(billed or 0) - others
+
+
 def invoice_line_update(
     *,
     line: InvoiceLine,
@@ -371,12 +416,18 @@ def invoice_line_update(
     price_unit=None,
     description: str | None = None,
 ) -> InvoiceLine:
-    """Edit a line of a draft. A lower quantity on a Delivered-policy line leaves the
-    difference to invoice (rule 16): the next invoice bills it; give a lower price
-    for a discount instead."""
+    """Edit a line of a draft.
+
+    On a Delivered-policy line billing entries, what its entries make of it stays
+    invoiced (`_made_by_entries`, normally quantity + written down): a lower quantity
+    writes the difference down (rule 31; it counts as Written down once the invoice is
+    posted, and is never billed again); a higher one first takes back what was written
+    down, then bills more than the entries made. Give a lower price for a discount
+    instead. On other lines a lower quantity leaves the difference to invoice (rule 16).
+    """
     with transaction.atomic():
         invoice, line = _draft_line_for_change(line, action="edited")
-        old_quantity = line.quantity
+        old_quantity, old_written_down = line.quantity, line.qty_written_down
         if quantity is not None:
             quantity = parse_decimal(quantity, field="quantity", label="quantity")
             if quantity <= 0:
@@ -387,6 +438,9 @@ def invoice_line_update(
                 raise ValidationError(
                     {"quantity": f"A line's quantity is at most {LINE_QUANTITY_MAX:,}."}
                 )
+            made = _made_by_entries(line) if quantity != old_quantity else None
+            if made is not None:
+                line.qty_written_down = max(made - quantity, ZERO)
             line.quantity = quantity
         if price_unit is not None:
             price_unit = parse_decimal(price_unit, field="price_unit", label="unit price")
@@ -407,7 +461,8 @@ def invoice_line_update(
         line.full_clean(exclude=["invoice", "uom", "sale_line", "reversed_line"])
         line.save()
         _invoice_save_totals(invoice)
-        if line.quantity != old_quantity and line.sale_line_id:
+        made_before = old_quantity + old_written_down
+        if line.quantity + line.qty_written_down != made_before and line.sale_line_id:
             sale_lines_recompute_invoiced(line_ids=[line.sale_line_id])
     return line
 

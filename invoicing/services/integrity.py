@@ -14,8 +14,9 @@ checks what a chain cannot prove by itself:
   longer give);
 - payment figures against payments and posted credit notes (`payments.invoice_figures`);
 - billed entries against the frozen appendix: each entry an invoice bills is still
-  linked to its line with the same minutes, unless a posted credit note freed it, and no
-  other entry is linked to it (an unlinked entry would be billed again);
+  linked to its line with the same worked and billed minutes, unless a posted reversal
+  freed it (a write-down frees nothing), and no other entry is linked to it (an
+  unlinked entry would be billed again);
 - a kept copy of the first and last hash of each series (`SeriesHead`, printed by
   `verify_invoices` and written beside each backup by scripts/backup.sh): a rewritten
   chain gives other hashes for numbers the copy recorded.
@@ -172,7 +173,8 @@ class _ChunkContext:
     paid: dict[int, Decimal]
     credited: dict[int, Decimal]
     credited_lines: set[int]
-    entries: dict[int, tuple[int | None, int]]  # entry id -> (invoice line id, minutes)
+    # entry id -> (invoice line id, worked minutes, billed minutes)
+    entries: dict[int, tuple[int | None, int, int]]
     linked: dict[int, list[int]]  # invoice line id -> entry ids linked to it
 
     @classmethod
@@ -194,31 +196,34 @@ class _ChunkContext:
                 if isinstance(row, dict) and isinstance(row.get("entry"), int)
             }
         )
-        entries: dict[int, tuple[int | None, int]] = {}
+        entries: dict[int, tuple[int | None, int, int]] = {}
         linked: dict[int, list[int]] = defaultdict(list)
         rows = []
         for part in _parts(appendix_ids):
             rows += TimesheetEntry.objects.filter(pk__in=part).values_list(
-                "pk", "invoice_line_id", "minutes"
+                "pk", "invoice_line_id", "minutes", "billed_minutes"
             )
         for part in _parts(line_ids):
             rows += TimesheetEntry.objects.filter(invoice_line_id__in=part).values_list(
-                "pk", "invoice_line_id", "minutes"
+                "pk", "invoice_line_id", "minutes", "billed_minutes"
             )
-        for pk, line_id, minutes in rows:
-            entries[pk] = (line_id, minutes)
-        for pk, (line_id, _minutes) in entries.items():
+        for pk, line_id, minutes, billed in rows:
+            entries[pk] = (line_id, minutes, billed)
+        for pk, (line_id, _minutes, _billed) in entries.items():
             if line_id is not None:
                 linked[line_id].append(pk)
         return cls(
             paid=paid_by_invoice(ids),
             credited=credited_by_invoice(customer_ids),
             credited_lines=set(
+                # Reversals only: a write-down leaves its line's entries billed (rule 31).
                 InvoiceLine.objects.filter(
                     reversed_line__invoice_id__in=customer_ids,
                     invoice__state=Invoice.POSTED,
                     invoice__move_type=Invoice.CREDIT_NOTE,
-                ).values_list("reversed_line_id", flat=True)
+                )
+                .exclude(credit_mode=InvoiceLine.WRITE_DOWN)
+                .values_list("reversed_line_id", flat=True)
             ),
             entries=entries,
             linked=linked,
@@ -339,7 +344,7 @@ def _entry_problems(
         if entry_id not in context.entries:
             problems.append(IntegrityProblem(invoice.number, f"billed entry {entry_id} is gone"))
             continue
-        linked_to, minutes = context.entries[entry_id]
+        linked_to, minutes, billed = context.entries[entry_id]
         if linked_to is None:
             problems.append(
                 IntegrityProblem(
@@ -359,6 +364,15 @@ def _entry_problems(
                     invoice.number,
                     f"billed entry {entry_id} has {minutes} minutes, "
                     f"its appendix says {row.get('minutes')}",
+                )
+            )
+        elif "billed_minutes" in row and billed != row["billed_minutes"]:
+            # Rows frozen before billed minutes (rule 28) do not say; newer ones do.
+            problems.append(
+                IntegrityProblem(
+                    invoice.number,
+                    f"billed entry {entry_id} bills {billed} minutes, "
+                    f"its appendix says {row['billed_minutes']}",
                 )
             )
     for line_id in sorted(line_ids):

@@ -11,7 +11,8 @@ Settlement of an invoice and its posted credit notes (rule 32):
   (total - paid - what the earlier credit notes settled); the rest, the invoice having
   been paid, is a refund owed. Its `amount_paid` is the live refunds registered on it,
   its `amount_due` the refund still owed.
-Payment status: the invoice is Reversed when every line is credited, else Paid when
+Payment status: the invoice is Reversed when every line is reversed (write-downs do
+not count), else Paid when
 nothing is due, Partially paid when something was paid or credited, else Not paid. A
 credit note is Paid when nothing is left to refund, Partially paid when it settled or
 refunded part of itself, else Not paid.
@@ -47,11 +48,12 @@ DUPLICATE_WINDOW = timedelta(minutes=1)
 
 
 def credited_line_ids(invoice: Invoice) -> set[int]:
-    """Lines of this invoice reversed by a posted credit note."""
+    """Lines of this invoice reversed by a posted credit note (rule 31: a write-down
+    credits part of a line and leaves it billed; a line without a mode is a reversal)."""
     return set(
-        InvoiceLine.objects.filter(
-            reversed_line__invoice=invoice, invoice__state=Invoice.POSTED
-        ).values_list("reversed_line_id", flat=True)
+        InvoiceLine.objects.filter(reversed_line__invoice=invoice, invoice__state=Invoice.POSTED)
+        .exclude(credit_mode=InvoiceLine.WRITE_DOWN)
+        .values_list("reversed_line_id", flat=True)
     )
 
 

@@ -9,7 +9,9 @@ validation (the PDF is rendered again on first download).
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,17 +30,21 @@ from invoicing.documents import (
 )
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.references import payment_reference
+from invoicing.selectors import creditable_lines
 from invoicing.services.common import (
+    CENT,
     actor_user,
     invoice_lock,
     invoice_set_totals,
+    line_amounts,
     parse_date,
+    parse_decimal,
     require_draft,
 )
 from invoicing.services.drafts import sale_lines_recompute_invoiced
 from invoicing.services.einvoices import einvoices_freeze
 from invoicing.services.mail import invoice_mail_queue
-from invoicing.services.payments import credited_line_ids, invoice_refresh_payment_state
+from invoicing.services.payments import invoice_refresh_payment_state
 from invoicing.services.peppol import peppol_handover_queue
 from sales.models import SaleOrder
 from timesheets.models import EARLIEST_ENTRY_DATE, TimesheetEntry
@@ -274,6 +280,12 @@ def invoice_validate(*, invoice: Invoice, actor=None, invoice_date: date | None 
             raise ValidationError("An invoice total cannot be negative; make a credit note.")
         _require_order_confirmed(invoice)
         _post(invoice, invoice_date=invoice_date or timezone.localdate(), actor=actor)
+        # What the draft wrote down (a line's quantity lowered) counts once posted (rule 31).
+        sale_lines_recompute_invoiced(
+            line_ids=invoice.lines.filter(qty_written_down__gt=0).values_list(
+                "sale_line_id", flat=True
+            )
+        )
     return invoice
 
 
@@ -295,36 +307,125 @@ def _require_order_confirmed(invoice: Invoice) -> None:
         )
 
 
-def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
-    """A posted credit note (RINV/...) for all or some lines of a posted invoice (rule 24).
+@dataclass(frozen=True)
+class CreditRequest:
+    """One line of a credit note to make: reverse the line, or write `quantity` down."""
 
-    `lines`: invoice lines or ids of this invoice; None means every line not credited
-    yet. The credited lines' entries are freed so they can be billed again; a fully
-    credited invoice becomes Reversed.
+    line_id: int
+    mode: str
+    quantity: Decimal | None = None
+
+
+_LINES_SHAPE = (
+    'Give the lines to credit as ids, or as {"line": id, "mode": "reversal"} or '
+    '{"line": id, "mode": "write_down", "quantity": "1.50"}.'
+)
+
+
+def _line_id(value) -> int:
+    value = getattr(value, "pk", value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError({"lines": _LINES_SHAPE})
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise ValidationError({"lines": _LINES_SHAPE})
+    return int(text)
+
+
+def credit_requests(lines) -> list[CreditRequest]:
+    """`invoice_credit`'s `lines` read: ids or InvoiceLines (reversals), or dicts with
+    "line", "mode" ("reversal", the default, or "write_down") and, for a write-down,
+    "quantity" (more than 0, two decimals at most). A line given twice is refused,
+    unless both times as a reversal."""
+    if isinstance(lines, str | bytes | dict) or not hasattr(lines, "__iter__"):
+        raise ValidationError({"lines": _LINES_SHAPE})
+    requests: dict[int, CreditRequest] = {}
+    for item in lines:
+        if isinstance(item, dict):
+            if "line" not in item:
+                raise ValidationError({"lines": _LINES_SHAPE})
+            line_id = _line_id(item["line"])
+            mode = item.get("mode") or InvoiceLine.REVERSAL
+            if mode not in (InvoiceLine.REVERSAL, InvoiceLine.WRITE_DOWN):
+                raise ValidationError(
+                    {"lines": f"“{mode}” is not a credit mode: use “reversal” or “write_down”."}
+                )
+            quantity = None
+            if mode == InvoiceLine.WRITE_DOWN:
+                if item.get("quantity") in (None, ""):
+                    raise ValidationError(
+                        {"lines": f"Give the quantity to write down on line {line_id}."}
+                    )
+                quantity = parse_decimal(item["quantity"], field="lines", label="quantity")
+                if quantity <= 0:
+                    raise ValidationError({"lines": f"Write down more than 0 on line {line_id}."})
+            request = CreditRequest(line_id=line_id, mode=mode, quantity=quantity)
+        else:
+            request = CreditRequest(line_id=_line_id(item), mode=InvoiceLine.REVERSAL)
+        earlier = requests.get(request.line_id)
+        if earlier is not None and not (earlier.mode == request.mode == InvoiceLine.REVERSAL):
+            raise ValidationError(
+                {"lines": f"Line {request.line_id} is given twice: credit a line once per note."}
+            )
+        requests[request.line_id] = request
+    return [requests[pk] for pk in sorted(requests)]
+
+
+def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
+    """A posted credit note (RINV/...) for all or some lines of a posted invoice (rules
+    24 and 31).
+
+    `lines`: None reverses every line not reversed yet; else ids or InvoiceLines of this
+    invoice (each reversed), or dicts `{"line": id, "mode": "reversal"}` /
+    `{"line": id, "mode": "write_down", "quantity": "1.50"}` (`credit_requests`).
+
+    A reversal credits the whole line, even after write-downs (the settlement of rule
+    32 makes the excess a refund owed), and frees its entries so they are billed again;
+    it copies the line's written-down quantity, which it undoes. A write-down credits a
+    quantity of at most the line's minus what posted write-downs took from it already:
+    the entries stay billed and the quantity is never billed again. A reversed line is
+    never credited again. An invoice whose every line is reversed becomes Reversed.
     """
+    requests = None if lines is None else credit_requests(lines)
+    if requests == []:
+        raise ValidationError({"lines": "Choose at least one line to credit."})
     with transaction.atomic():
         original = invoice_lock(invoice_id=invoice.pk)
         if original.move_type != Invoice.INVOICE or original.state != Invoice.POSTED:
             raise ConflictError("Only a validated customer invoice can be credited.")
         original_lines = {line.pk: line for line in original.lines.select_related("uom")}
-        credited = credited_line_ids(original)
-        if lines is None:
-            chosen = [pk for pk in original_lines if pk not in credited]
-            if not chosen:
+        open_lines = {
+            line.pk: line.written_down.quantize(CENT) for line in creditable_lines(invoice=original)
+        }
+        if requests is None:
+            requests = [
+                CreditRequest(line_id=pk, mode=InvoiceLine.REVERSAL) for pk in sorted(open_lines)
+            ]
+            if not requests:
                 raise ConflictError(f"{original} is fully credited already.")
-        else:
-            try:
-                chosen = sorted({int(getattr(line, "pk", line)) for line in lines})
-            except (TypeError, ValueError):
-                raise ValidationError({"lines": "Give the ids of the lines to credit."}) from None
-            if not chosen:
-                raise ValidationError({"lines": "Choose at least one line to credit."})
-            foreign = [pk for pk in chosen if pk not in original_lines]
-            if foreign:
-                raise ValidationError({"lines": f"Lines {foreign} are not lines of {original}."})
-            again = [pk for pk in chosen if pk in credited]
-            if again:
-                raise ConflictError(f"Lines {again} of {original} are credited already.")
+        foreign = [r.line_id for r in requests if r.line_id not in original_lines]
+        if foreign:
+            raise ValidationError({"lines": f"Lines {foreign} are not lines of {original}."})
+        again = [r.line_id for r in requests if r.line_id not in open_lines]
+        if again:
+            raise ConflictError(
+                f"Lines {again} of {original} are credited already: a reversed line is "
+                "never credited again."
+            )
+        for request in requests:
+            if request.mode != InvoiceLine.WRITE_DOWN:
+                continue
+            line = original_lines[request.line_id]
+            left = line.quantity - open_lines[request.line_id]
+            if request.quantity > left:
+                raise ValidationError(
+                    {
+                        "lines": f"Line {line.pk} of {original} can be written down by at most "
+                        f"{left} {line.uom_name or line.uom.name} (its quantity "
+                        f"{line.quantity}, written down already {open_lines[line.pk]}): "
+                        f"{request.quantity} is too much."
+                    }
+                )
 
         note = Invoice.objects.create(
             move_type=Invoice.CREDIT_NOTE,
@@ -334,32 +435,59 @@ def invoice_credit(*, invoice: Invoice, lines=None, actor=None) -> Invoice:
             currency=original.currency,
             created_by=actor_user(actor),
         )
-        for pk in chosen:
-            line = original_lines[pk]
+        for request in requests:
             InvoiceLine.objects.create(
-                invoice=note,
-                sequence=line.sequence,
-                sale_line_id=line.sale_line_id,
-                description=line.description,
-                quantity=line.quantity,
-                uom=line.uom,
-                uom_name=line.uom_name,
-                uom_code=line.uom_code,
-                price_unit=line.price_unit,
-                tax_rate=line.tax_rate,
-                vat_category=line.vat_category,
-                vat_exemption_reason=line.vat_exemption_reason,
-                amount_untaxed=line.amount_untaxed,
-                amount_tax=line.amount_tax,
-                amount_total=line.amount_total,
-                reversed_line=line,
+                invoice=note, **_credit_line_fields(original_lines[request.line_id], request)
             )
-        appendix = [row for row in original.appendix if row.get("line") in set(chosen)]
+        reversed_ids = {r.line_id for r in requests if r.mode == InvoiceLine.REVERSAL}
+        # A write-down moves no entry: only the reversed lines' entries leave the appendix.
+        appendix = [row for row in original.appendix if row.get("line") in reversed_ids]
         _post(note, invoice_date=timezone.localdate(), actor=actor, appendix=appendix)
         # Only now, the credit note posted: the database frees a billed entry only once
-        # a posted credit note reverses its line (migration invoicing 0008).
-        TimesheetEntry.objects.filter(invoice_line_id__in=chosen).update(invoice_line=None)
+        # a posted credit note reverses its line (invoicing migrations 0008 and 0012).
+        if reversed_ids:
+            TimesheetEntry.objects.filter(invoice_line_id__in=sorted(reversed_ids)).update(
+                invoice_line=None
+            )
         # The note settles what is still due; the rest is a refund owed (rule 32).
         invoice_refresh_payment_state(invoice=original)
-        sale_lines_recompute_invoiced(line_ids=[original_lines[pk].sale_line_id for pk in chosen])
+        sale_lines_recompute_invoiced(
+            line_ids=[original_lines[r.line_id].sale_line_id for r in requests]
+        )
     return note
+
+
+def _credit_line_fields(line: InvoiceLine, request: CreditRequest) -> dict:
+    """A credit note line for `line`: the whole line (a reversal, with the quantity it
+    wrote down) or the quantity written down, at the line's price and tax."""
+    fields = {
+        "sequence": line.sequence,
+        "sale_line_id": line.sale_line_id,
+        "description": line.description,
+        "uom": line.uom,
+        "uom_name": line.uom_name,
+        "uom_code": line.uom_code,
+        "price_unit": line.price_unit,
+        "tax_rate": line.tax_rate,
+        "vat_category": line.vat_category,
+        "vat_exemption_reason": line.vat_exemption_reason,
+        "reversed_line": line,
+        "credit_mode": request.mode,
+    }
+    if request.mode == InvoiceLine.WRITE_DOWN:
+        untaxed, tax, total = line_amounts(request.quantity, line.price_unit, line.tax_rate)
+        return {
+            **fields,
+            "quantity": request.quantity,
+            "amount_untaxed": untaxed,
+            "amount_tax": tax,
+            "amount_total": total,
+        }
+    return {
+        **fields,
+        "quantity": line.quantity,
+        "qty_written_down": line.qty_written_down,
+        "amount_untaxed": line.amount_untaxed,
+        "amount_tax": line.amount_tax,
+        "amount_total": line.amount_total,
+    }

@@ -54,7 +54,9 @@ def _invoice_list_qs(*, filters: dict) -> QuerySet[Invoice]:
 
 def _invoice_detail(pk: int) -> Invoice:
     """An invoice with its lines, the entries each line bills, payments and credit notes."""
-    entries = TimesheetEntry.objects.select_related("employee", "ticket").order_by("date", "id")
+    entries = TimesheetEntry.objects.select_related("employee", "ticket", "work_type").order_by(
+        "date", "id"
+    )
     lines = InvoiceLine.objects.select_related("uom", "sale_line").prefetch_related(
         Prefetch("timesheets", queryset=entries)
     )
@@ -224,16 +226,13 @@ def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @manager_required
 def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add Credit Note: for the whole invoice or the lines ticked."""
+    """Add Credit Note: the lines ticked, each reversed or written down (rule 31)."""
     invoice = _invoice_detail(pk)
     form = CreditNoteForm(request.POST if request.method == "POST" else None, invoice=invoice)
     if request.method == "POST" and form.is_valid():
-        chosen = list(form.cleaned_data["lines"])
-        remaining = form.fields["lines"].queryset
-        everything = {line.pk for line in chosen} == set(remaining.values_list("pk", flat=True))
         try:
             credit_note = services.invoice_credit(
-                invoice=invoice, lines=None if everything else chosen, actor=request.user
+                invoice=invoice, lines=form.credit_requests(), actor=request.user
             )
         except ValidationError as error:
             apply_service_errors(form, error)

@@ -25,6 +25,9 @@ CONTRACT_PATHS = [
     "/api/v1/tasks/",
     "/api/v1/tickets/{id}/",
     "/api/v1/timesheets/",
+    "/api/v1/timesheets/approve/",
+    "/api/v1/work-types/",
+    "/api/v1/work-types/{id}/",
     "/api/v1/invoices/",
     "/api/v1/invoices/{id}/validate/",
     "/api/v1/invoices/{id}/cancel/",
@@ -74,7 +77,24 @@ def test_the_schema_names_the_contract_fields(served_schema):
         "due_date", "amount_untaxed", "amount_tax", "amount_total", "amount_due",
         "reversed_invoice", "lines",
     }  # fmt: skip
-    assert schemas["Timesheet"]["properties"]["minutes"]["type"] == "integer"
+    assert set(schemas["Timesheet"]["properties"]) >= {
+        "work_type", "billing", "billed_minutes", "billed_minutes_override", "adjust_reason",
+        "adjusted_by", "adjusted_at", "approval_state",
+    }  # fmt: skip
+    assert set(schemas["WorkType"]["properties"]) == {"id", "name", "billing", "active"}
+    rounding = {"rounding_increment", "rounding_mode", "minimum_minutes"}
+    assert set(schemas["Product"]["properties"]) >= rounding
+    assert set(schemas["OrderLine"]["properties"]) >= rounding | {
+        "rate_work_type", "rate_employee", "qty_written_down",
+    }  # fmt: skip
+    assert set(schemas["Team"]["properties"]) >= {"default_work_type", "approve_time"}
+    assert set(schemas["Settings"]["properties"]) >= {
+        "timesheets_locked_until", "timesheets_locked_up_to",
+    }  # fmt: skip
+    timesheet = schemas["Timesheet"]["properties"]
+    assert timesheet["billed_minutes"].get("readOnly") is True
+    assert timesheet["approval_state"].get("readOnly") is True
+    assert timesheet["minutes"]["type"] == "integer"
     assert schemas["Order"]["properties"]["amount_total"]["type"] == "string"
 
 

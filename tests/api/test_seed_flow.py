@@ -30,6 +30,7 @@ def test_example_1_days_delivered_from_an_empty_database(admin, manager, helpdes
     assert settings == {
         "timesheets_enabled": True,
         "uom_enabled": True,
+        "timesheets_locked_until": None,
         "timesheets_locked_up_to": None,
     }
 

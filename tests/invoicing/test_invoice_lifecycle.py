@@ -190,9 +190,13 @@ def test_editing_a_draft_line_recomputes_amounts_totals_and_invoiced(make_line, 
     assert invoice.amount_untaxed == D("225.00")
     assert invoice.amount_tax == D("47.25")
     assert invoice.amount_total == D("272.25")
+    # Rule 31: a Delivered line's lower quantity writes the difference down, so nothing
+    # is left to invoice; it counts as written down once the invoice is posted.
+    assert invoice_line.qty_written_down == D("0.50")
     line = refreshed(line)
-    assert line.qty_invoiced == D("2.50")
-    assert line.qty_to_invoice == D("0.50")
+    assert line.qty_invoiced == D("3.00")
+    assert line.qty_to_invoice == 0
+    assert line.qty_written_down == 0
 
 
 @pytest.mark.parametrize(

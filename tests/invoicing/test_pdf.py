@@ -174,7 +174,8 @@ def test_the_appendix_prints_every_entry_with_its_task_and_description(
 
     task = ticket.task.name
     assert all(f"{task}: Step {n:02d}" in text for n in range(60))
-    assert text.count(" 0:05") == 60 and "Total 5:00 hours" in text
+    # Worked and billed, per entry (rule 28).
+    assert text.count(" 0:05") == 120 and "Total 5:00 hours worked, 5:00 billed" in text
 
 
 def test_rendering_restores_the_garbage_collector_thresholds(make_line, log, monkeypatch):

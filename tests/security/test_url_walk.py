@@ -18,7 +18,7 @@ from django.test import Client
 from core.models import AppSettings, Sequence
 from invoicing.models import Invoice, InvoiceLine, Payment
 from projects.models import Project, Task
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, WorkType
 from tests.builders import DAY, CompanyWorld, build_company_world
 from tests.security.inline_code import inline_code
 from tests.security.url_walk import PkUrl, id_sets, pk_urls
@@ -37,6 +37,7 @@ UNCHANGED_BY_OTHERS = [
     Payment,
     Customer,
     Product,
+    WorkType,
     Project,
     Task,
     AppSettings,

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from helpdesk.models import HelpdeskTeam, Ticket
 from invoicing.models import Invoice, InvoiceLine, Payment
 from projects.models import Project, Task
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom, WorkType
 from timesheets.models import TimesheetEntry
 
 PK_KWARG = re.compile(r"^(pk|id|object_id|[a-z_]+_pk|[a-z_]+_id)$")
@@ -41,6 +41,8 @@ MODEL_BY_WORD: dict[str, type[models.Model]] = {
     "project": Project,
     "task": Task,
     "team": HelpdeskTeam,
+    "work-type": WorkType,
+    "work_type": WorkType,
     "ticket": Ticket,
     "entry": TimesheetEntry,
     "timesheet": TimesheetEntry,

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Task
+from sales.models import WorkType
 from tests.builders import build_ticket_world
 from tests.factories import CustomerFactory, ProjectFactory, TaskFactory, TicketFactory
 from timesheets.services import timesheet_log
@@ -45,7 +46,7 @@ def test_the_customer_filter_finds_entries_by_ticket_task_or_order_line(
 def test_a_customer_with_nothing_logged_shows_no_entry(as_user, manager, by_each_path):
     response = as_user(manager).get(reverse("timesheets:all"), {"customer": CustomerFactory().pk})
     assert list(response.context["entries"]) == []
-    assert response.context["totals"] == {"total": 0, "billable": 0, "billed": 0}
+    assert response.context["totals"] == {"total": 0, "billable": 0, "billed": 0, "invoiced": 0}
 
 
 def test_the_filter_selects_keep_the_chosen_option_selected(as_user, manager, by_each_path):
@@ -58,14 +59,17 @@ def test_week_grid_cells_post_to_the_cell_view_and_name_their_day(as_user, helpd
     world = build_ticket_world()
     timesheet_log(employee=helpdesk_user, date=DAY, minutes=90, ticket=world.ticket)
     html = as_user(helpdesk_user).get(reverse("timesheets:my_week"), {"week": DAY}).text
-    cell = f"cell-ticket-{world.ticket.pk}-20260302"
+    key = f"ticket-{world.ticket.pk}-w{WorkType.default().pk}"  # the row: ticket, work type
+    cell = f"cell-{key}-20260302"
     assert f'<td id="{cell}" class="cell num">' in html
-    assert f'aria-label="#{world.ticket.pk} {world.ticket.subject}, Monday 2 March"' in html
+    assert (
+        f'aria-label="#{world.ticket.pk} {world.ticket.subject}, Support, Monday 2 March"' in html
+    )
     assert 'value="1:30"' in html
     assert f'hx-post="{reverse("timesheets:week_cell")}"' in html
     # The row's key comes from its <tr>, the day from the input (htmx merges hx-vals), and
     # the cell is swapped by the target inherited from the <tbody>.
-    assert f"""<tr hx-vals='{{"row": "ticket-{world.ticket.pk}"}}'>""" in html
+    assert f"""<tr hx-vals='{{"row": "{key}"}}'>""" in html
     assert """hx-vals='{"date": "2026-03-02"}'""" in html
     assert '<tbody hx-target="closest td" hx-swap="outerHTML">' in html
 
@@ -183,7 +187,7 @@ def test_all_timesheets_pages_carry_the_totals_of_every_filtered_entry(as_user, 
     second = client.get(url, {"page": 2}).context
     assert len(second["entries"]) == 10
     assert second["page"].number == 2 and second["page"].paginator.count == 60
-    assert second["totals"] == {"total": 600, "billable": 600, "billed": 0}
+    assert second["totals"] == {"total": 600, "billable": 600, "billed": 600, "invoiced": 0}
     past = client.get(url, {"page": 9}).context  # past the last page: the last one
     assert past["page"].number == 2 and len(past["entries"]) == 10
     assert past["totals"]["total"] == 600

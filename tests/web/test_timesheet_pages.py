@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from invoicing.services import invoice_create_from_order
+from sales.models import WorkType
 from tests.builders import build_ticket_world
 from tests.factories import ProjectFactory, StaffUserFactory, TicketFactory
 from tests.web.conftest import HTMX
@@ -62,9 +63,10 @@ def test_the_week_grid_has_a_row_per_ticket_and_totals(as_user, helpdesk_user, w
     response = as_user(helpdesk_user).get(week_url(MONDAY + datetime.timedelta(days=3)))
     grid = response.context["grid"]
     assert grid.monday == MONDAY
+    support = WorkType.default().pk
     assert {row.key: row.minutes for row in grid.rows} == {
-        f"ticket-{world.ticket.pk}": 60,
-        f"task-{world.task.pk}": 30,
+        f"ticket-{world.ticket.pk}-w{support}": 60,
+        f"task-{world.task.pk}-w{support}": 30,
     }
     assert [minutes for _, minutes in grid.day_totals] == [60, 0, 30, 0, 0, 0, 0]
     assert grid.minutes == 90
@@ -89,7 +91,8 @@ def test_typing_into_an_empty_cell_logs_an_entry_and_updates_delivered(
     world.line.refresh_from_db()
     assert world.line.qty_delivered == Decimal("1.50")
     html = response.content.decode()
-    assert html.lstrip().startswith(f'<td id="cell-ticket-{world.ticket.pk}-20260302"')
+    support = WorkType.default().pk
+    assert html.lstrip().startswith(f'<td id="cell-ticket-{world.ticket.pk}-w{support}-20260302"')
     assert 'id="week-total" hx-swap-oob="true">1:30<' in html
 
 
@@ -115,7 +118,7 @@ def test_a_cell_with_several_entries_shows_the_total_and_is_not_typed_into(
         timesheet_log(employee=helpdesk_user, date=MONDAY, minutes=minutes, ticket=world.ticket)
     client = as_user(helpdesk_user)
     html = client.get(week_url()).content.decode()
-    cell_id = f"cell-ticket-{world.ticket.pk}-20260302"
+    cell_id = f"cell-ticket-{world.ticket.pk}-w{WorkType.default().pk}-20260302"
     cell = html.split(f'id="{cell_id}"')[1].split("</td>")[0]
     assert "1:15" in cell and "<input" not in cell
     assert reverse("helpdesk:ticket_detail", args=[world.ticket.pk]) in cell
@@ -143,7 +146,7 @@ def test_more_than_24_hours_on_a_day_is_refused_in_the_grid(as_user, helpdesk_us
 def test_an_added_line_appears_empty_in_the_grid(as_user, helpdesk_user, world):
     response = as_user(helpdesk_user).get(week_url(add=f"ticket-{world.ticket.pk}"))
     rows = response.context["grid"].rows
-    assert [row.key for row in rows] == [f"ticket-{world.ticket.pk}"]
+    assert [row.key for row in rows] == [f"ticket-{world.ticket.pk}-w{WorkType.default().pk}"]
     assert rows[0].minutes == 0
     choices = dict(response.context["add_row_form"].fields["add"].choices)
     assert f"task-{world.task.pk}" in dict(choices["Tasks"])
@@ -200,7 +203,7 @@ def test_all_timesheets_filters_and_totals(as_user, manager, world, three_kinds)
     client = as_user(manager)
     url = reverse("timesheets:all")
     everything = client.get(url).context
-    assert everything["totals"] == {"total": 105, "billable": 90, "billed": 60}
+    assert everything["totals"] == {"total": 105, "billable": 90, "billed": 90, "invoiced": 60}
     by_employee = client.get(url, {"employee": three_kinds["other"].pk}).context
     assert list(by_employee["entries"]) == [three_kinds["non_billable"]]
     by_customer = client.get(url, {"customer": world.ticket.customer_id}).context
@@ -219,7 +222,23 @@ def test_the_csv_export_has_the_filtered_entries(as_user, manager, world, three_
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:3] == ["Date", "Employee", "Project"]
+    assert rows[0] == [
+        "Date",
+        "Employee",
+        "Project",
+        "Task",
+        "Ticket",
+        "Description",
+        "Work type",
+        "Worked (H:MM)",
+        "Worked hours",
+        "Billed (H:MM)",
+        "Billed hours",
+        "Sales order",
+        "Billing",
+        "Approval",
+        "Billed time adjusted",
+    ]
     assert rows[1:] == [
         [
             "2026-03-03",
@@ -228,10 +247,15 @@ def test_the_csv_export_has_the_filtered_entries(as_user, manager, world, three_
             world.task.name,
             f"#{world.ticket.pk} {world.ticket.subject}",
             "",
+            "Support",
+            "0:30",
+            "0.50",
             "0:30",
             "0.50",
             world.line.order.name,
-            "Not billed",
+            "Not invoiced",
+            "",
+            "",
         ]
     ]
 
