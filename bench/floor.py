@@ -7,7 +7,9 @@ skipped it would measure a different request).
 The views are mounted under `/__bench__/floor/<page>/` by `bench.urls`, which the
 benchmark installs as ROOT_URLCONF only while it measures; the parameters come from
 the query string. The SQL runs unchanged on PostgreSQL and SQLite (window functions
-give the totals of the paginated lists in the same query).
+give the totals of the paginated lists in the same query). Entries come with their
+worked and billed minutes and their work type, lines with their rounding rule and
+written-down quantity (issue 16), as the pages show them.
 """
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,8 +36,8 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
         """
         SELECT t.id, t.subject, t.description, t.stage, t.priority, c.name, tm.name,
                a.first_name, a.last_name, k.name, l.qty_delivered, l.quantity,
-               e.id, e.date, e.minutes, e.description, u.first_name, u.last_name,
-               e.invoice_line_id
+               e.id, e.date, e.minutes, e.billed_minutes, w.name, e.description,
+               u.first_name, u.last_name, e.invoice_line_id
         FROM helpdesk_ticket t
         JOIN sales_customer c ON c.id = t.customer_id
         JOIN helpdesk_helpdeskteam tm ON tm.id = t.team_id
@@ -43,6 +45,7 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
         LEFT JOIN projects_task k ON k.id = t.task_id
         LEFT JOIN sales_saleorderline l ON l.id = k.sale_line_id
         LEFT JOIN timesheets_timesheetentry e ON e.ticket_id = t.id
+        LEFT JOIN sales_worktype w ON w.id = e.work_type_id
         LEFT JOIN auth_user u ON u.id = e.employee_id
         WHERE t.id = %s
         ORDER BY e.date DESC, e.id DESC
@@ -51,10 +54,11 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "ticket_entries": (
         """
-        SELECT e.id, e.date, e.minutes, e.description, u.first_name, u.last_name,
-               e.invoice_line_id
+        SELECT e.id, e.date, e.minutes, e.billed_minutes, w.name, e.description,
+               u.first_name, u.last_name, e.invoice_line_id
         FROM timesheets_timesheetentry e
         JOIN auth_user u ON u.id = e.employee_id
+        JOIN sales_worktype w ON w.id = e.work_type_id
         WHERE e.ticket_id = %s
         ORDER BY e.date DESC, e.id DESC
         """,
@@ -64,7 +68,8 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
         """
         SELECT o.id, o.name, o.state, o.date_order, c.name, l.id, l.sequence, l.description,
                l.quantity, l.price_unit, l.tax_rate, l.invoice_policy, l.delivered_minutes,
-               l.qty_delivered, l.qty_invoiced, u.name, p.name, k.id
+               l.qty_delivered, l.qty_invoiced, l.qty_written_down, l.rounding_increment,
+               l.rounding_mode, l.minimum_minutes, u.name, p.name, k.id
         FROM sales_saleorder o
         JOIN sales_customer c ON c.id = o.customer_id
         LEFT JOIN sales_saleorderline l ON l.order_id = o.id
@@ -78,10 +83,11 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "my_week": (
         """
-        SELECT e.id, e.date, e.minutes, e.ticket_id, t.subject, e.task_id, k.name, p.name,
-               e.invoice_line_id
+        SELECT e.id, e.date, e.minutes, e.billed_minutes, w.name, e.ticket_id, t.subject,
+               e.task_id, k.name, p.name, e.invoice_line_id
         FROM timesheets_timesheetentry e
         JOIN projects_project p ON p.id = e.project_id
+        JOIN sales_worktype w ON w.id = e.work_type_id
         LEFT JOIN helpdesk_ticket t ON t.id = e.ticket_id
         LEFT JOIN projects_task k ON k.id = e.task_id
         WHERE e.employee_id = %s AND e.date BETWEEN %s AND %s
@@ -91,13 +97,15 @@ FLOOR_SQL: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "all_timesheets": (
         """
-        SELECT e.id, e.date, e.minutes, e.description, u.first_name, u.last_name, p.name,
-               t.subject, k.name, e.sale_line_id, e.invoice_line_id,
+        SELECT e.id, e.date, e.minutes, e.billed_minutes, w.name, e.description,
+               u.first_name, u.last_name, p.name, t.subject, k.name, e.sale_line_id,
+               e.invoice_line_id,
                COUNT(*) OVER () AS total_rows,
                SUM(e.minutes) OVER () AS total_minutes,
-               SUM(CASE WHEN e.sale_line_id IS NOT NULL THEN e.minutes ELSE 0 END) OVER ()
+               SUM(e.billed_minutes) OVER () AS total_billed
         FROM timesheets_timesheetentry e
         JOIN auth_user u ON u.id = e.employee_id
+        JOIN sales_worktype w ON w.id = e.work_type_id
         JOIN projects_project p ON p.id = e.project_id
         JOIN helpdesk_ticket t ON t.id = e.ticket_id
         LEFT JOIN projects_task k ON k.id = e.task_id

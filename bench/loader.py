@@ -10,12 +10,24 @@ The shape, per scale (see `SCALES`):
 - customers, staff (the first one, `bench.manager`, is a Manager), helpdesk teams with
   Timesheet on Ticket, each with its project and four products (prepaid / delivered,
   Hours / Days), so half of the lines are prepaid and about a fifth are sold in Days;
+- rounding rules (DOMAIN.md rule 29) on half the lines: the delivered products round
+  up to 15 minutes with a minimum of 30 and their lines copy that rule, except every
+  eighth delivered line, which rounds to the nearest 15 (still a minimum of 30);
+  prepaid products and lines have none;
 - confirmed orders (`SO00001`...), a task per line in the team's project;
 - tickets linked to a task of their customer's order (one in ten has no task, so its
   time is non-billable), entries on the ticket's task, at most 24 h per person per day;
+- every entry of the work type "Support" (Billable, `WorkType.default()`), except about
+  one in fifty of "Goodwill" (No charge), picked by a second generator seeded from the
+  seed (so the rest of the data is what it was before work types); its billed minutes
+  are what rules 28-29 give (its line's rounding rule, 0 without a line or on No
+  charge), as the timesheet services would have stored them; none is non-billable or
+  waiting for approval;
 - one posted invoice per order (`INV/<year>/<n>`, gapless per year, numbers in date
   order, hash-chained like `invoice_validate` does): prepaid lines in full, delivered
-  lines for their entries up to the order's cut-off date, those entries linked.
+  lines for the billed minutes of their entries up to the order's cut-off date, those
+  entries linked (a line whose entries bill 0:00 in all gets no invoice line and its
+  entries stay unbilled, as the billing run leaves them).
 
 Fixtures the figures need are found again by name (`find_fixtures`): the order with 20
 lines (`SO00001`) whose second line is the "hot" line (B1: ~20,000 entries at full
@@ -23,8 +35,9 @@ scale) and third the "cold" line (10 entries), a ticket with 50 entries (B2) and
 order whose delivered line has 500 unbilled entries (B6, `SO00002`).
 
 After the rows, the rollup figures are recomputed once, set-based: one
-`UPDATE ... FROM (SELECT sale_line_id, SUM(minutes) ... GROUP BY ...)` for the delivered
-minutes, one integer-arithmetic UPDATE per unit for the delivered quantity (minutes
+`UPDATE ... FROM (SELECT sale_line_id, SUM(billed_minutes) ... GROUP BY ...)` for the
+delivered minutes (rule 28: Delivered sums billed minutes; tasks' logged minutes sum the
+worked ones), one integer-arithmetic UPDATE per unit for the delivered quantity (minutes
 summed first, converted once, rounded half-up at the unit's precision) and one
 `UPDATE ... FROM` for the invoiced quantity (DOMAIN.md rules 14, 15).
 """
@@ -60,7 +73,16 @@ from invoicing.services.common import line_amounts
 from invoicing.services.integrity import invoices_verify
 from invoicing.services.posting import invoice_content_hash
 from projects.models import Project, Task
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Uom
+from sales.models import (
+    Customer,
+    Product,
+    RoundingMode,
+    SaleOrder,
+    SaleOrderLine,
+    Uom,
+    WorkType,
+    rounded_minutes,
+)
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
 from timesheets.services import recompute_all_delivered
 
@@ -367,6 +389,13 @@ QUANTITIES = {
 }
 TAX_RATE = Decimal("21.00")
 CENT = Decimal("0.01")
+# Rule 29's rounding rule (increment, mode, minimum), as SaleOrderLine.ROUNDING_FIELDS.
+NO_ROUNDING = (1, RoundingMode.UP.value, 0)
+ROUNDING_UP = (15, RoundingMode.UP.value, 30)  # the delivered products, copied to their lines
+ROUNDING_NEAREST = (15, RoundingMode.NEAREST.value, 30)  # every NEAREST_EVERY-th delivered
+NEAREST_EVERY = 8
+NO_CHARGE_WORK_TYPE = "Goodwill"
+NO_CHARGE_SHARE = 0.02  # of the entries, on the No charge work type
 
 
 def belgian_vat(n: int) -> str:
@@ -386,12 +415,26 @@ class _Company:
     def __init__(self, scale: Scale, seed: int, end: dt.date):
         self.scale = scale
         self.rng = random.Random(seed)
+        # The work types are drawn from their own generator: the rest of the data (every
+        # entry's day, person and minutes) is what the loader made before work types.
+        self.work_type_rng = random.Random(f"{seed}-work-types")
         self.end = end
         self.start = end - dt.timedelta(days=365 * scale.years)
         try:
             self.uoms = {name: Uom.objects.get(name=name) for name in ("Hours", "Days")}
         except Uom.DoesNotExist:
             raise LoadError("Units Hours and Days are missing: run migrate first.") from None
+        self.support = WorkType.default()
+        self.no_charge, _ = WorkType.objects.get_or_create(
+            name=NO_CHARGE_WORK_TYPE, defaults={"billing": WorkType.NO_CHARGE}
+        )
+        if self.no_charge.billing != WorkType.NO_CHARGE or self.support.billing != (
+            WorkType.BILLABLE
+        ):
+            raise LoadError(
+                f'The work types "{WorkType.DEFAULT_NAME}" (Billable) and '
+                f'"{NO_CHARGE_WORK_TYPE}" (No charge) are configured otherwise.'
+            )
         self.base = {
             model: _next_id(model)
             for model in (
@@ -482,6 +525,9 @@ class _Company:
                         "unit": unit,
                         "price": price,
                         "project_id": team["project_id"],
+                        "rounding": (
+                            ROUNDING_UP if policy == Product.POLICY_DELIVERY else NO_ROUNDING
+                        ),
                     }
                 )
 
@@ -554,6 +600,7 @@ class _Company:
                 "service_tracking",
                 "project_id",
                 "active",
+                *Product.ROUNDING_FIELDS,
             ],
             (
                 (
@@ -567,6 +614,7 @@ class _Company:
                     Product.TRACKING_TASK_IN_PROJECT,
                     p["project_id"],
                     True,
+                    *p["rounding"],
                 )
                 for p in self.products
             ),
@@ -583,7 +631,8 @@ class _Company:
         base, extra = divmod(s.lines - SHOWCASE_LINES - 2, regular)
         last_order_day = (end - dt.timedelta(days=90)).toordinal()
         self.orders = []  # dicts: customer, team, day, cutoff, lines (positions)
-        self.lines = []  # dicts: order, product, quantity
+        self.lines = []  # dicts: order, product, quantity, rounding
+        delivered = 0
         for i in range(s.orders):
             if i == 0:
                 customer, team = 0, 0
@@ -610,8 +659,16 @@ class _Company:
                 p = self.products[product]
                 # Two places, as the column gives it back (the invoice hash reads str(qty)).
                 quantity = Decimal(rng.choice(QUANTITIES[(p["policy"], p["unit"])])).quantize(CENT)
+                # The line copies its product's rounding rule; a few were changed since.
+                rounding = p["rounding"]
+                if p["policy"] == Product.POLICY_DELIVERY:
+                    if delivered % NEAREST_EVERY == NEAREST_EVERY - 1:
+                        rounding = ROUNDING_NEAREST
+                    delivered += 1
                 positions.append(len(self.lines))
-                self.lines.append({"order": i, "product": product, "quantity": quantity})
+                self.lines.append(
+                    {"order": i, "product": product, "quantity": quantity, "rounding": rounding}
+                )
             self.orders.append(
                 {
                     "customer": customer,
@@ -671,6 +728,7 @@ class _Company:
                 p["price"],
                 TAX_RATE,
                 p["policy"],
+                *line["rounding"],
             )
 
     def task_name(self, position: int) -> str:
@@ -796,21 +854,24 @@ class _Company:
 
     def entry_rows(self) -> Iterator[tuple]:
         """Stream the entries; records what each posted invoice bills on the way."""
-        self.billed_minutes: dict[int, int] = defaultdict(int)  # line position -> minutes
+        # line position -> billed minutes of the entries its invoice line links
+        self.billed_minutes: dict[int, int] = defaultdict(int)
         self.appendix: dict[int, list[tuple]] = defaultdict(list)  # order -> billed entries
-        rng = self.rng
+        rng, work_type_rng = self.rng, self.work_type_rng
+        support, no_charge = self.support.pk, self.no_charge.pk
         position = 0
         for k, count in enumerate(self.entries_per_ticket()):
             t = self.tickets[k]
             team = self.teams[t["team"]]
             ticket_id = self.ident(Ticket, k)
             line = t["line"]
-            task_id = sale_line_id = None
-            billed_until = None
+            task_id = sale_line_id = billed_until = None
+            increment, mode, minimum = NO_ROUNDING
             if line is not None:
                 task_id = self.ident(Task, line)
                 sale_line_id = self.ident(SaleOrderLine, line)
                 order = self.lines[line]["order"]
+                increment, mode, minimum = self.lines[line]["rounding"]
                 if self.products[self.lines[line]["product"]]["policy"] == (
                     Product.POLICY_DELIVERY
                 ):
@@ -822,13 +883,31 @@ class _Company:
                 )
                 self.day_used[(employee, day)] += minutes
                 description = rng.choice(WORK)
+                is_no_charge = work_type_rng.random() < NO_CHARGE_SHARE
+                # Rules 28-29, as timesheets.billing.billed_minutes gives them.
+                if line is None or is_no_charge:
+                    billed = 0
+                else:
+                    billed = rounded_minutes(
+                        minutes, increment=increment, mode=mode, minimum=minimum
+                    )
                 entry_id = self.ident(TimesheetEntry, position)
                 invoice_line_id = None
                 if billed_until is not None and day <= billed_until:
                     invoice_line_id = self.ident(InvoiceLine, line)
-                    self.billed_minutes[line] += minutes
+                    self.billed_minutes[line] += billed
                     self.appendix[order].append(
-                        (k, day, entry_id, line, employee, description, minutes)
+                        (
+                            k,
+                            day,
+                            entry_id,
+                            line,
+                            employee,
+                            description,
+                            minutes,
+                            billed,
+                            is_no_charge,
+                        )
                     )
                 created = _midday(self.date(day))
                 yield (
@@ -840,6 +919,8 @@ class _Company:
                     ticket_id,
                     description,
                     minutes,
+                    no_charge if is_no_charge else support,
+                    billed,
                     sale_line_id,
                     invoice_line_id,
                     created,
@@ -856,6 +937,7 @@ class _Company:
         seller = seller_snapshot()
         invoices = []
         lines_out = []
+        unbilled = set()  # positions of lines whose linked entries bill nothing in all
         for i, order in enumerate(self.orders):
             day = self.date(order["cutoff"] + 1)
             lines = []
@@ -865,10 +947,13 @@ class _Company:
                 uom = self.uoms[p["unit"]]
                 if p["policy"] == Product.POLICY_ORDER:
                     quantity = line["quantity"]
-                elif self.billed_minutes.get(position):
-                    quantity = uom.minutes_to_qty(self.billed_minutes[position])
                 else:
-                    continue
+                    # The billed minutes of its entries, summed first, converted once.
+                    quantity = uom.minutes_to_qty(self.billed_minutes.get(position, 0))
+                    if quantity <= 0:
+                        if position in self.billed_minutes:
+                            unbilled.add(position)
+                        continue
                 untaxed, tax, total = line_amounts(quantity, p["price"], TAX_RATE)
                 lines.append(
                     InvoiceLine(
@@ -925,10 +1010,22 @@ class _Company:
                     "description": description,
                     "minutes": minutes,
                     "hours": format_minutes(minutes),
+                    "billed_minutes": billed,
+                    "billed": format_minutes(billed),
+                    "no_charge": is_no_charge,
                 }
-                for k, entry_day, entry_id, line, employee, description, minutes in sorted(
-                    self.appendix.get(i, [])
-                )
+                for (
+                    k,
+                    entry_day,
+                    entry_id,
+                    line,
+                    employee,
+                    description,
+                    minutes,
+                    billed,
+                    is_no_charge,
+                ) in sorted(self.appendix.get(i, []))
+                if line not in unbilled
             ]
             invoices.append((invoice, lines))
             lines_out.extend(lines)
@@ -953,6 +1050,12 @@ class _Company:
                 for invoice, _ in sorted(invoices, key=lambda pair: pair[0].id)
             ),
         )
+        if unbilled:
+            # As the billing run does: a line with nothing to bill gets no invoice line,
+            # and its entries (all billed 0:00) wait for its next invoice.
+            TimesheetEntry.objects.filter(
+                invoice_line_id__in=[self.ident(InvoiceLine, p) for p in sorted(unbilled)]
+            ).update(invoice_line=None)
         write_rows(
             InvoiceLine,
             _INVOICE_LINE_FIELDS,
@@ -974,6 +1077,7 @@ _LINE_FIELDS = [
     "price_unit",
     "tax_rate",
     "invoice_policy",
+    *SaleOrderLine.ROUNDING_FIELDS,
 ]
 _TASK_FIELDS = [
     "id",
@@ -1007,6 +1111,8 @@ _ENTRY_FIELDS = [
     "ticket_id",
     "description",
     "minutes",
+    "work_type_id",
+    "billed_minutes",
     "sale_line_id",
     "invoice_line_id",
     "created_at",
@@ -1068,7 +1174,8 @@ _INVOICE_LINE_FIELDS = [
 def recompute_rollups() -> None:
     """Delivered minutes, delivered quantity (per unit) and invoiced quantity of every
     order line, logged minutes of every task and minutes without a task of every project,
-    from their source rows, in a handful of statements (no per-line loop)."""
+    from their source rows, in a handful of statements (no per-line loop). Delivered sums
+    the entries' billed minutes (rule 28), the logged figures their worked minutes."""
     line = SaleOrderLine._meta.db_table
     entry = TimesheetEntry._meta.db_table
     task = Task._meta.db_table
@@ -1081,7 +1188,7 @@ def recompute_rollups() -> None:
         )
         cursor.execute(
             f"UPDATE {line} SET delivered_minutes = s.total FROM ("
-            f" SELECT sale_line_id, SUM(minutes) AS total FROM {entry}"
+            f" SELECT sale_line_id, SUM(billed_minutes) AS total FROM {entry}"
             f" WHERE sale_line_id IS NOT NULL GROUP BY sale_line_id"
             f") AS s WHERE {line}.id = s.sale_line_id"
         )
@@ -1293,10 +1400,16 @@ def data_totals() -> dict[str, object]:
         delivered=Sum("qty_delivered"),
         invoiced=Sum("qty_invoiced"),
         ordered=Sum("quantity"),
+        rounded=models.Count("pk", filter=models.Q(rounding_increment__gt=1)),
     )
     invoices = Invoice.objects.aggregate(total=Sum("amount_total"), tax=Sum("amount_tax"))
+    invoiced = models.Q(invoice_line__isnull=False)
     entries = TimesheetEntry.objects.aggregate(
-        total=Sum("minutes"), billed=Sum("minutes", filter=models.Q(invoice_line__isnull=False))
+        worked=Sum("minutes"),
+        billed=Sum("billed_minutes"),
+        invoiced_worked=Sum("minutes", filter=invoiced),
+        invoiced_billed=Sum("billed_minutes", filter=invoiced),
+        no_charge=models.Count("pk", filter=models.Q(work_type__billing=WorkType.NO_CHARGE)),
     )
     last = Invoice.objects.order_by("-invoice_date", "-sequence_number").first()
     return {
@@ -1305,8 +1418,12 @@ def data_totals() -> dict[str, object]:
         "qty_delivered": str(lines["delivered"]),
         "qty_invoiced": str(lines["invoiced"]),
         "qty_ordered": str(lines["ordered"]),
-        "entry_minutes": entries["total"],
+        "lines_with_rounding": lines["rounded"],
+        "worked_minutes": entries["worked"],
         "billed_minutes": entries["billed"],
+        "invoiced_worked_minutes": entries["invoiced_worked"],
+        "invoiced_billed_minutes": entries["invoiced_billed"],
+        "no_charge_entries": entries["no_charge"],
         "invoice_total": str(invoices["total"]),
         "invoice_tax": str(invoices["tax"]),
         "last_invoice": last.number if last else None,

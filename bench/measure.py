@@ -41,7 +41,7 @@ from invoicing.services import (
     invoice_pdf_bytes,
     invoice_validate,
 )
-from sales.models import Product, SaleOrder, SaleOrderLine
+from sales.models import Product, SaleOrder, SaleOrderLine, WorkType
 from timesheets.models import TimesheetEntry
 from timesheets.services import recompute_all_delivered, timesheet_delete, timesheet_log
 
@@ -526,15 +526,17 @@ class Bench:
             left = _lines_not_fully_invoiced()
             amount = sum((inv.amount_untaxed for inv in invoices), Decimal(0))
         entries = sum(count for count, _ in billed.values())
+        billed_minutes = sum(minutes for _, minutes in billed.values())
         identical = billed == expected
         rate = entries / (elapsed / 1000) if elapsed else 0.0
         figure = Figure.from_samples(
             "B4",
             f"billing_run(up_to={up_to}): {len(invoices):,} drafts, {entries:,} entries",
             [elapsed],
-            target=">= 20,000 entries/s; totals = raw SQL SUM ... GROUP BY",
+            target=">= 20,000 entries/s; totals = raw SQL SUM(billed_minutes) ... GROUP BY",
             details={
                 "entries": entries,
+                "billed_minutes": billed_minutes,
                 "entries_per_second": round(rate),
                 "invoices": len(invoices),
                 "amount_untaxed": str(amount),
@@ -673,28 +675,45 @@ FIGURES: tuple[tuple[str, str, Callable[[Bench], list[Figure]]], ...] = (
 
 
 def _unbilled_by_line(up_to: dt.date) -> dict[int, tuple[int, int]]:
-    """What a billing run up to `up_to` must bill: (entries, minutes) per order line."""
+    """What a billing run up to `up_to` must bill: (entries, billed minutes) per order
+    line. Billable entries only (rules 27, 28, 33: not marked non-billable, not of a
+    Non-billable work type, not waiting for approval; No charge ones are billed at
+    0:00); a line whose entries bill 0:00 in all gets no invoice line (nothing to bill),
+    so they stay unbilled. Each entry's billed minutes are those stored (rule 29 applied
+    by the timesheet services, `recompute_all_delivered` checks them)."""
     entry = TimesheetEntry._meta.db_table
     line = SaleOrderLine._meta.db_table
     order = SaleOrder._meta.db_table
+    work_type = WorkType._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.sale_line_id, COUNT(*), SUM(e.minutes) FROM {entry} e"
+            f"SELECT e.sale_line_id, COUNT(*), SUM(e.billed_minutes) FROM {entry} e"
             f" JOIN {line} l ON l.id = e.sale_line_id JOIN {order} o ON o.id = l.order_id"
+            f" JOIN {work_type} w ON w.id = e.work_type_id"
             f" WHERE e.invoice_line_id IS NULL AND e.date <= %s"
-            f" AND l.invoice_policy = %s AND o.state = %s GROUP BY e.sale_line_id",
-            [up_to, Product.POLICY_DELIVERY, SaleOrder.SALE],
+            f" AND l.invoice_policy = %s AND o.state = %s"
+            f" AND NOT e.non_billable AND w.billing <> %s"
+            f" AND (e.approval_state IS NULL OR e.approval_state <> %s)"
+            f" GROUP BY e.sale_line_id HAVING SUM(e.billed_minutes) > 0",
+            [
+                up_to,
+                Product.POLICY_DELIVERY,
+                SaleOrder.SALE,
+                WorkType.NON_BILLABLE,
+                TimesheetEntry.TO_APPROVE,
+            ],
         )
         return {row[0]: (int(row[1]), int(row[2])) for row in cursor.fetchall()}
 
 
 def _billed_by_line(*, after_invoice: int) -> dict[int, tuple[int, int]]:
-    """What the invoices numbered above `after_invoice` bill: (entries, minutes) per line."""
+    """What the invoices numbered above `after_invoice` bill: (entries, billed minutes)
+    per line."""
     entry = TimesheetEntry._meta.db_table
     invoice_line = Invoice.lines.field.model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.sale_line_id, COUNT(*), SUM(e.minutes) FROM {entry} e"
+            f"SELECT e.sale_line_id, COUNT(*), SUM(e.billed_minutes) FROM {entry} e"
             f" JOIN {invoice_line} il ON il.id = e.invoice_line_id"
             f" WHERE il.invoice_id > %s GROUP BY e.sale_line_id",
             [after_invoice],

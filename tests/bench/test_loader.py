@@ -4,7 +4,7 @@ the same data on every load."""
 from collections import defaultdict
 
 import pytest
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Sum
 
 from bench import loader
@@ -12,9 +12,10 @@ from bench.loader import SCALES, LoadError, data_totals, find_fixtures, load
 from core.models import Sequence
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.common import invoiced_by_sale_line
-from sales.models import Product, SaleOrderLine
+from projects.models import Task
+from sales.models import Product, RoundingMode, SaleOrderLine, WorkType, rounded_minutes
 from timesheets.models import MAX_MINUTES_PER_DAY, TimesheetEntry
-from timesheets.services import recompute_all_delivered
+from timesheets.services import expected_billed_minutes, recompute_all_delivered
 
 SMALL = SCALES["small"]
 
@@ -78,11 +79,85 @@ def test_entries_follow_the_domain_rules(small):
     assert max(per_day.values()) <= MAX_MINUTES_PER_DAY
 
 
+def test_half_of_the_lines_round_up_to_15_minutes_with_a_minimum_of_30(small):
+    rules = {
+        (p.invoice_policy, p.rounding_increment, p.rounding_mode, p.minimum_minutes)
+        for p in Product.objects.all()
+    }
+    assert rules == {
+        (Product.POLICY_ORDER, 1, RoundingMode.UP, 0),
+        (Product.POLICY_DELIVERY, 15, RoundingMode.UP, 30),
+    }
+    lines = list(SaleOrderLine.objects.select_related("product"))
+    rounded = [line for line in lines if line.rounding_increment > 1]
+    assert len(rounded) == len(lines) // 2
+    assert {line.invoice_policy for line in rounded} == {Product.POLICY_DELIVERY}
+    nearest = [line for line in rounded if line.rounding_mode == RoundingMode.NEAREST]
+    assert 0 < len(nearest) < len(rounded) // 4
+    for line in lines:
+        if line not in nearest:  # the rest keep the rule their product gave them
+            assert line.rounding_display == line.product.rounding_display, line.pk
+    assert {line.minimum_minutes for line in rounded} == {30}
+    hot = find_fixtures().hot_ticket.task.sale_line
+    assert (hot.rounding_increment, hot.rounding_mode) == (15, RoundingMode.UP)
+
+
+def test_every_entry_has_a_work_type_and_the_billed_minutes_of_its_line(small):
+    support = WorkType.default()
+    no_charge = WorkType.objects.get(name=loader.NO_CHARGE_WORK_TYPE)
+    assert no_charge.billing == WorkType.NO_CHARGE
+    counts = defaultdict(int)
+    for entry in TimesheetEntry.objects.select_related("sale_line", "work_type"):
+        counts[entry.work_type_id] += 1
+        assert entry.non_billable is False
+        assert entry.approval_state is None
+        assert entry.billed_minutes_override is None
+        if entry.sale_line is None or entry.work_type_id == no_charge.pk:
+            assert entry.billed_minutes == 0, entry.pk
+        else:
+            line = entry.sale_line
+            assert entry.billed_minutes == rounded_minutes(
+                entry.minutes,
+                increment=line.rounding_increment,
+                mode=line.rounding_mode,
+                minimum=line.minimum_minutes,
+            ), entry.pk
+    assert set(counts) == {support.pk, no_charge.pk}
+    assert 0 < counts[no_charge.pk] < SMALL.entries * 0.05
+    # The services' own set-based check (invoiced entries included) agrees with each one.
+    assert not TimesheetEntry.objects.annotate(expected=expected_billed_minutes()).exclude(
+        billed_minutes=models.F("expected")
+    )
+    rounded = TimesheetEntry.objects.filter(sale_line__rounding_increment=15)
+    assert rounded.exclude(billed_minutes=models.F("minutes")).exists()
+
+
+def test_delivered_sums_billed_minutes_and_tasks_log_worked_minutes(small):
+    billed = dict(
+        TimesheetEntry.objects.filter(sale_line__isnull=False)
+        .values("sale_line")
+        .annotate(total=Sum("billed_minutes"))
+        .values_list("sale_line", "total")
+    )
+    worked = dict(
+        TimesheetEntry.objects.filter(task__isnull=False)
+        .values("task")
+        .annotate(total=Sum("minutes"))
+        .values_list("task", "total")
+    )
+    for line in SaleOrderLine.objects.select_related("uom"):
+        assert line.delivered_minutes == billed.get(line.pk, 0), line.pk
+        assert line.qty_delivered == line.uom.minutes_to_qty(line.delivered_minutes)
+    for task in Task.objects.all():
+        assert task.logged_minutes == worked.get(task.pk, 0), task.pk
+    assert sum(billed.values()) > sum(worked.values())  # a minimum of 30 on most entries
+
+
 def test_invoice_lines_bill_their_entries_summed_and_converted_once(small):
     billed = dict(
         TimesheetEntry.objects.filter(invoice_line__isnull=False)
         .values("invoice_line")
-        .annotate(total=Sum("minutes"))
+        .annotate(total=Sum("billed_minutes"))
         .values_list("invoice_line", "total")
     )
     assert billed, "the small load bills some entries"
@@ -92,6 +167,27 @@ def test_invoice_lines_bill_their_entries_summed_and_converted_once(small):
         else:
             assert line.pk not in billed
             assert line.quantity == line.sale_line.quantity
+    # The frozen appendix shows each entry's worked and billed minutes.
+    invoice = InvoiceLine.objects.get(pk=next(iter(billed))).invoice
+    entries = {e.pk: e for e in TimesheetEntry.objects.filter(invoice_line__invoice=invoice)}
+    assert sorted(row["entry"] for row in invoice.appendix) == sorted(entries)
+    for row in invoice.appendix:
+        entry = entries[row["entry"]]
+        assert (row["minutes"], row["billed_minutes"]) == (entry.minutes, entry.billed_minutes)
+        assert row["no_charge"] == (entry.work_type.billing == WorkType.NO_CHARGE)
+
+
+def test_entries_that_bill_nothing_in_all_stay_unbilled(monkeypatch):
+    """Every entry No charge: no delivered line has anything to bill, so none gets an
+    invoice line and their entries wait, as the billing run leaves them."""
+    monkeypatch.setattr(loader, "NO_CHARGE_SHARE", 1.0)
+    report = load(scale=SMALL)
+    assert report.delivered_differences == 0
+    assert report.invoice_integrity_problems == 0
+    assert not TimesheetEntry.objects.exclude(billed_minutes=0).exists()
+    assert not TimesheetEntry.objects.filter(invoice_line__isnull=False).exists()
+    assert not InvoiceLine.objects.filter(sale_line__invoice_policy=Product.POLICY_DELIVERY)
+    assert all(invoice.appendix == [] for invoice in Invoice.objects.all())
 
 
 def test_invoice_numbers_are_gapless_per_year_and_follow_the_dates(small):
@@ -118,6 +214,11 @@ def test_two_loads_into_fresh_databases_give_the_same_totals():
             transaction.set_rollback(True)
     assert totals[0] == totals[1]
     assert totals[0]["entries"] == SMALL.entries
+    assert totals[0]["lines_with_rounding"] == SMALL.lines // 2
+    assert totals[0]["billed_minutes"] > totals[0]["worked_minutes"]
+    assert totals[0]["invoiced_billed_minutes"] < totals[0]["billed_minutes"]
+    assert totals[0]["delivered_minutes"] == totals[0]["billed_minutes"]
+    assert totals[0]["no_charge_entries"] > 0
 
 
 def test_the_figures_find_their_fixtures(small):
