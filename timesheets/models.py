@@ -9,6 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.numbers import SHORT_TEXT_MAX, format_minutes
+from sales.models import WorkType
 
 MAX_MINUTES_PER_DAY = 24 * 60
 
@@ -214,13 +215,13 @@ class TimesheetEntry(models.Model):
         return (
             self.sale_line_id is not None
             and not self.non_billable
-            and self.work_type.billing != "non_billable"
+            and self.work_type.billing != WorkType.NON_BILLABLE
             and self.approval_state != self.TO_APPROVE
         )
 
     @property
     def is_no_charge(self) -> bool:
-        return self.work_type.billing == "no_charge"
+        return self.work_type.billing == WorkType.NO_CHARGE
 
     @property
     def billed_display(self) -> str:

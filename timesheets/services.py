@@ -339,10 +339,11 @@ def timesheet_log(
     )
     if approval_required(project=project, ticket=ticket):
         entry.approval_state = TimesheetEntry.TO_APPROVE
-    _bill(entry, task=task)  # step 4
-    _lock_lines_and_projects(places=[(task.pk if task else None, entry.sale_line_id, project.pk)])
+    _bill(entry, task=task)  # step 4: `_bill` locked the line
+    _lock(Project, [project.pk] if task is None else [])  # step 5
     _check_day_total(employee=employee, date=date, minutes=minutes)
-    entry.full_clean()
+    # The work type was read and checked above (`_clean_work_type`, or a default).
+    entry.full_clean(exclude=["work_type"])
     attribute_to(entry, actor)
     entry.save()
     return entry
@@ -509,8 +510,8 @@ def timesheet_adjust_billed(
     entry.adjust_reason = reason
     entry.adjusted_by = actor if minutes is not None else None
     entry.adjusted_at = timezone.now() if minutes is not None else None
-    _bill(entry, task=entry.task, also=[entry.sale_line_id])  # step 4
-    _lock_lines_and_projects(places=[(entry.task_id, entry.sale_line_id, entry.project_id)])
+    _bill(entry, task=entry.task, also=[entry.sale_line_id])  # step 4, old and new line
+    _lock(Project, [entry.project_id] if entry.task_id is None else [])  # step 5
     attribute_to(entry, actor)
     entry.save()
     return entry
