@@ -13,9 +13,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from core.numbers import round_half_up
 from invoicing.models import Invoice
 from invoicing.services.common import ZERO, parse_date
-from invoicing.services.drafts import invoices_create_from_orders, plan_lines
+from invoicing.services.drafts import billable_entries, invoices_create_from_orders, plan_lines
 from sales.models import Product, SaleOrder, SaleOrderLine
-from timesheets.models import TimesheetEntry
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +75,9 @@ BATCH_ORDERS = 500
 def billing_run_candidates(*, up_to: date) -> list[int]:
     """Confirmed orders that may have something to invoice up to `up_to` (a superset,
     read without locks; each batch plans again under its locks): a prepaid line not
-    fully invoiced, or a delivered line with an unbilled entry up to the date or less
-    invoiced than delivered (a draft's quantity lowered by hand)."""
-    unbilled = TimesheetEntry.objects.filter(
+    fully invoiced, or a delivered line with an unbilled billable entry up to the date or
+    less invoiced than delivered."""
+    unbilled = billable_entries().filter(
         sale_line_id=OuterRef("pk"), invoice_line__isnull=True, date__lte=up_to
     )
     prepaid = Q(invoice_policy=Product.POLICY_ORDER, quantity__gt=F("qty_invoiced"))

@@ -440,7 +440,7 @@ def invoice_line_update(
                 )
             made = _made_by_entries(line) if quantity != old_quantity else None
             if made is not None:
-                line.qty_written_down = max(made - quantity, ZERO)
+                line.qty_written_down = max(made - quantity, ZERO).quantize(Decimal("0.01"))
             line.quantity = quantity
         if price_unit is not None:
             price_unit = parse_decimal(price_unit, field="price_unit", label="unit price")

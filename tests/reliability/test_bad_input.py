@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.django import from_form
+from hypothesis.extra.django import from_form, register_field_strategy
 
 from helpdesk.models import Ticket
 from tests.api.conftest import token_client
@@ -26,6 +26,11 @@ from timesheets.models import TimesheetEntry
 
 pytestmark = pytest.mark.django_db
 MEGABYTE = "x" * (1024 * 1024)
+
+from timesheets.forms import WorkTypeChoiceField  # noqa: E402
+
+# A work type by pk, as a browser posts it: empty (the default), a real one, a missing one.
+register_field_strategy(WorkTypeChoiceField, st.sampled_from(["", "1", "999999", "x"]))
 
 
 @pytest.fixture
