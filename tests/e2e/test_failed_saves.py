@@ -76,7 +76,7 @@ def ticket(page, live_server):
 
 def open_week(page, ticket):
     page.goto(f"/timesheets/?week={MONDAY}&add=ticket-{ticket.pk}")
-    return page.get_by_label(f"#{ticket.pk} Scanner jams, Monday 2 March")
+    return page.get_by_label(f"#{ticket.pk} Scanner jams, Support, Monday 2 March")
 
 
 def test_a_week_grid_cell_whose_save_fails_is_marked_not_saved(page, screenshot, ticket):
@@ -90,19 +90,19 @@ def test_a_week_grid_cell_whose_save_fails_is_marked_not_saved(page, screenshot,
         expect(alert).to_be_visible()
     expect(alert).to_have_attribute("role", "alert")
     expect(alert).to_contain_text("Not saved: the server answered 500")
-    td = page.locator(f"#cell-ticket-{ticket.pk}-20260302")
+    td = page.locator(f"[id^='cell-ticket-{ticket.pk}-w'][id$='-20260302']")
     expect(td).to_have_class("cell num save-failed")  # and not cell-saved
     expect(td).to_contain_text("Not saved")
     expect(cell).to_have_attribute("aria-invalid", "true")
     expect(cell).to_have_value("1:30")  # kept, to retry, but flagged
-    expect(page.locator(f"#total-ticket-{ticket.pk}")).to_have_text("0:00")
+    expect(page.locator(f"[id^='total-ticket-{ticket.pk}-w']")).to_have_text("0:00")
     screenshot("cell-save-failed")
     assert not TimesheetEntry.objects.exists()
 
     # Typed again once the server is back: saved, and the marks and the alert go.
     cell.fill("2")
     cell.press("Tab")
-    expect(page.locator(f"#total-ticket-{ticket.pk}")).to_have_text("2:00")
+    expect(page.locator(f"[id^='total-ticket-{ticket.pk}-w']")).to_have_text("2:00")
     expect(td).to_have_class("cell num cell-saved")
     expect(cell).not_to_have_attribute("aria-invalid", "true")
     expect(alert).to_be_hidden()
@@ -111,7 +111,7 @@ def test_a_week_grid_cell_whose_save_fails_is_marked_not_saved(page, screenshot,
 
 def test_a_successful_save_still_looks_saved_and_refused_input_shows_its_error(page, ticket):
     cell = open_week(page, ticket)
-    td = page.locator(f"#cell-ticket-{ticket.pk}-20260302")
+    td = page.locator(f"[id^='cell-ticket-{ticket.pk}-w'][id$='-20260302']")
 
     cell.fill("1:30")
     cell.press("Tab")
@@ -177,5 +177,7 @@ def test_a_session_that_ended_does_not_swap_the_login_page_into_the_cell(page, t
 
     expect(page.locator("#request-alert")).to_contain_text("your session has ended")
     expect(cell).to_have_attribute("aria-invalid", "true")
-    expect(page.locator(f"#cell-ticket-{ticket.pk}-20260302 form")).to_have_count(0)
+    expect(page.locator(f"[id^='cell-ticket-{ticket.pk}-w'][id$='-20260302'] form")).to_have_count(
+        0
+    )
     assert not TimesheetEntry.objects.exists()

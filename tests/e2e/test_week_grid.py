@@ -30,17 +30,17 @@ def test_typing_into_a_cell_logs_and_then_changes_the_entry(page, live_server):
 
     page.goto(f"/timesheets/?week={MONDAY}&add=ticket-{ticket.pk}")
     page.evaluate("window.__noReload = true")
-    cell = page.get_by_label(f"#{ticket.pk} Scanner jams, Monday 2 March")
+    cell = page.get_by_label(f"#{ticket.pk} Scanner jams, Support, Monday 2 March")
     cell.fill("1:30")
     cell.press("Tab")  # leaving the cell fires `change`
-    expect(page.locator(f"#total-ticket-{ticket.pk}")).to_have_text("1:30")
+    expect(page.locator(f"[id^='total-ticket-{ticket.pk}-w']")).to_have_text("1:30")
     expect(page.locator("#week-total")).to_have_text("1:30")
     entry = TimesheetEntry.objects.get(ticket=ticket)
     assert (entry.employee, entry.date, entry.minutes) == (user, MONDAY, 90)
 
-    cell = page.get_by_label(f"#{ticket.pk} Scanner jams, Monday 2 March")
+    cell = page.get_by_label(f"#{ticket.pk} Scanner jams, Support, Monday 2 March")
     cell.fill("2")
     cell.press("Tab")
-    expect(page.locator(f"#total-ticket-{ticket.pk}")).to_have_text("2:00")
+    expect(page.locator(f"[id^='total-ticket-{ticket.pk}-w']")).to_have_text("2:00")
     assert TimesheetEntry.objects.get(ticket=ticket).minutes == 120
     assert page.evaluate("window.__noReload === true")
